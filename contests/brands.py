@@ -1,0 +1,125 @@
+"""Brands, their site's domains, and the marketers allowed into their console."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from tortoise.exceptions import IntegrityError
+
+from contests import audit
+from contests.errors import N_, Conflict, InvalidInput, NotAllowed, NotFound
+from contests.ids import public_id, slugify
+from contests.models import Brand, Marketer, Participant
+
+
+def clean_domain(value: str) -> str:
+    host = value.strip().lower()
+    if "://" in host:
+        host = urlsplit(host).hostname or ""
+    host = host.strip("./")
+    if not host or any(c in host for c in " /?#@\\") or ("." not in host and host != "localhost"):
+        raise InvalidInput(
+            N_("“%(domain)s” is not a domain name (for example shop.example.com)."),
+            "invalid_domain",
+            domain=value,
+        )
+    return host
+
+
+def host_allowed(brand: Brand, host: str | None) -> bool:
+    """True for the brand's domains and their subdomains; ports are ignored."""
+    if not host:
+        return False
+    host = host.lower().rstrip(".")
+    return any(host == d or host.endswith("." + d) for d in brand.site_domains)
+
+
+def url_allowed(brand: Brand, url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in {"http", "https"} and host_allowed(brand, parts.hostname)
+
+
+async def create_brand(
+    *, name: str, domains: list[str], reply_to: str, now: datetime, actor: str = "system"
+) -> Brand:
+    if not name.strip():
+        raise InvalidInput(N_("The brand needs a name."), "name_required")
+    if "@" not in reply_to:
+        raise InvalidInput(
+            N_("The reply-to address must be an email address."), "invalid_reply_to"
+        )
+    slug = slugify(name, 60)
+    if await Brand.filter(slug=slug).exists():
+        raise Conflict(N_("A brand called “%(name)s” already exists."), "brand_exists", name=name)
+    brand = await Brand.create(
+        slug=slug,
+        name=name.strip(),
+        site_domains=[clean_domain(d) for d in domains if d.strip()],
+        reply_to=reply_to.strip(),
+        public_key=public_id(),
+    )
+    await audit.record(actor=actor, action="brand.created", brand=brand, target=slug, now=now)
+    return brand
+
+
+async def update_domains(brand: Brand, domains: list[str], *, actor: str, now: datetime) -> None:
+    cleaned = sorted({clean_domain(d) for d in domains if d.strip()})
+    if not cleaned:
+        raise InvalidInput(N_("List at least one domain of the brand's site."), "domains_required")
+    before = brand.site_domains
+    brand.site_domains = cleaned
+    await brand.save(update_fields=["site_domains"])
+    await audit.record(
+        actor=actor, action="brand.domains", brand=brand, now=now, before=before, after=cleaned
+    )
+
+
+def normalise_email(email: str) -> str:
+    email = email.strip()
+    local, at, domain = email.rpartition("@")
+    if not at or not local or "." not in domain or len(email) > 254 or " " in email:
+        raise InvalidInput(
+            N_("“%(email)s” does not look like an email address."), "invalid_email", email=email
+        )
+    return email.lower()
+
+
+async def add_marketer(
+    brand: Brand, email: str, *, name: str = "", actor: str, now: datetime
+) -> Marketer:
+    address = normalise_email(email)
+    try:
+        marketer = await Marketer.create(brand=brand, email=address, name=name.strip())
+    except IntegrityError:
+        raise Conflict(
+            N_("%(email)s can already use this brand's console."), "marketer_exists", email=address
+        ) from None
+    await audit.record(
+        actor=actor, action="marketer.added", brand=brand, target=address, now=now
+    )
+    return marketer
+
+
+async def brands_of(participant: Participant) -> list[Brand]:
+    """The brands whose console this account may use."""
+    roles = await Marketer.filter(participant=participant).prefetch_related("brand")
+    return sorted((role.brand for role in roles), key=lambda b: b.name)
+
+
+async def marketer_for(participant: Participant | None, brand_slug: str) -> Marketer:
+    """The marketer role that lets this account act on this brand, or NotAllowed."""
+    if participant is None:
+        raise NotAllowed(N_("Sign in to use the console."), "sign_in_required")
+    role = await Marketer.filter(participant=participant, brand__slug=brand_slug).first()
+    if role is None:
+        raise NotFound(N_("There is no brand here that you manage."), "brand_not_found")
+    await role.fetch_related("brand")
+    return role
+
+
+async def link_marketer_roles(participant: Participant, verified_email: str) -> None:
+    """Invitations are by email: a verified address claims its pending roles."""
+    await Marketer.filter(email=verified_email.lower(), participant_id=None).update(
+        participant_id=participant.id
+    )

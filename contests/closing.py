@@ -1,0 +1,173 @@
+"""Closing a contest: freeze the eligible list, draw winners and alternates once, and
+queue the winners' emails, each step in one transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tortoise.transactions import in_transaction
+
+from contests import audit, draw, mail
+from contests.entries import weight
+from contests.errors import N_, Conflict
+from contests.models import (
+    Completion,
+    Contest,
+    ContestStatus,
+    Draw,
+    Entry,
+    EntryStatus,
+    Prize,
+    Step,
+    Winner,
+)
+
+OPEN = (ContestStatus.LIVE, ContestStatus.SCHEDULED)
+
+
+async def _eligible(contest: Contest, closed_at: datetime) -> list[draw.FrozenEntry]:
+    required = {
+        int(i)
+        for i in await Step.filter(contest=contest, required=True).values_list("id", flat=True)
+    }
+    points: dict[int, int] = {}
+    done: dict[int, set[int]] = {}
+    completions = await Completion.filter(
+        entry__contest=contest, completed_at__lte=closed_at
+    ).values_list("entry_id", "step_id", "points")
+    for entry_id, step_id, step_points in completions:
+        points[entry_id] = points.get(entry_id, 0) + int(step_points)
+        done.setdefault(entry_id, set()).add(int(step_id))
+    entries = await Entry.filter(contest=contest, created_at__lte=closed_at).exclude(
+        status=EntryStatus.DISQUALIFIED
+    )
+    return [
+        draw.FrozenEntry(pseudonym=e.public_id, weight=weight(points.get(e.id, 0)))
+        for e in entries
+        if required <= done.get(e.id, set())
+    ]
+
+
+async def close(contest_id: int, now: datetime, *, actor: str = "system") -> bool:
+    """Close a contest and freeze its list; False when it was already closed."""
+    async with in_transaction():
+        contest = await Contest.select_for_update().get(id=contest_id).prefetch_related("brand")
+        if contest.status not in OPEN:
+            if contest.status is ContestStatus.DRAFT:
+                raise Conflict(N_("A draft cannot be closed: publish it first."), "is_draft")
+            return False
+        contest.status = ContestStatus.CLOSED
+        contest.closed_at = min(now, contest.ends_at)
+        await contest.save(update_fields=["status", "closed_at"])
+        entries = await _eligible(contest, contest.closed_at)
+        await Draw.create(
+            contest=contest,
+            frozen_at=now,
+            list_digest=draw.list_digest(entries),
+            chain_head=contest.entry_chain_head,
+            frozen_list=[[e.pseudonym, e.weight] for e in sorted(entries, key=lambda e: e.pseudonym)],
+        )
+        await audit.record(
+            actor=actor,
+            action="contest.closed",
+            brand=contest.brand,
+            target=contest.slug,
+            now=now,
+            eligible=len(entries),
+        )
+    return True
+
+
+async def _prize_slots(contest: Contest) -> list[Prize]:
+    slots: list[Prize] = []
+    for prize in await Prize.filter(contest=contest).order_by("position", "id"):
+        slots.extend([prize] * prize.quantity)
+    return slots
+
+
+async def run_draw(contest_id: int, now: datetime, *, base_url: str) -> list[Winner]:
+    """Draw winners and alternates exactly once and queue the winners' emails."""
+    async with in_transaction():
+        contest = await Contest.select_for_update().get(id=contest_id).prefetch_related("brand")
+        record = await Draw.filter(contest=contest).first()
+        if record is None or record.drawn_at is not None or contest.seed is None:
+            return []
+        entries = [draw.FrozenEntry(str(p), int(w)) for p, w in record.frozen_list]  # type: ignore[call-overload]
+        slots = await _prize_slots(contest)
+        order = draw.draw_order(
+            contest.seed,
+            record.list_digest,
+            entries,
+            len(slots) + contest.alternates,
+            record.public_randomness,
+        )
+        by_pseudonym = {
+            e.public_id: e
+            for e in await Entry.filter(contest=contest, public_id__in=order).prefetch_related(
+                "participant"
+            )
+        }
+        winners = []
+        for rank, pseudonym in enumerate(order, start=1):
+            winners.append(
+                await Winner.create(
+                    contest=contest,
+                    entry=by_pseudonym[pseudonym],
+                    prize=slots[rank - 1] if rank <= len(slots) else None,
+                    rank=rank,
+                    alternate=rank > len(slots),
+                    created_at=now,
+                )
+            )
+        record.drawn_at = now
+        record.certificate = draw.build_certificate(
+            contest=contest.slug,
+            seed_hex=contest.seed,
+            seed_commitment=contest.seed_commitment or "",
+            entries=entries,
+            chain_head=record.chain_head,
+            public_randomness=record.public_randomness,
+            winners=len(slots),
+            alternates=contest.alternates,
+            frozen_at=record.frozen_at,
+            drawn_at=now,
+        )
+        await record.save(update_fields=["drawn_at", "certificate"])
+        contest.status = ContestStatus.DRAWN
+        await contest.save(update_fields=["status"])
+        for winner in winners:
+            if not winner.alternate:
+                await _queue_winner_mail(contest, winner, now, base_url)
+        await audit.record(
+            actor="system",
+            action="contest.drawn",
+            brand=contest.brand,
+            target=contest.slug,
+            now=now,
+            winners=sum(1 for w in winners if not w.alternate),
+            alternates=sum(1 for w in winners if w.alternate),
+        )
+    return winners
+
+
+async def _queue_winner_mail(contest: Contest, winner: Winner, now: datetime, base_url: str) -> None:
+    participant = winner.entry.participant
+    if participant is None or not participant.email:
+        return
+    prize = winner.prize
+    await mail.queue(
+        kind="winner",
+        dedupe_key=f"winner:{winner.id}",
+        template="winner",
+        to_email=participant.email,
+        to_name=participant.display_name,
+        locale=winner.entry.locale,
+        now=now,
+        reply_to=contest.brand.reply_to,
+        brand=contest.brand,
+        contest=contest,
+        prize_name=prize.name if prize else "",
+        contest_url=f"{base_url}/c/{contest.slug}",
+        certificate_url=f"{base_url}/c/{contest.slug}/draw",
+        pseudonym=winner.entry.public_id,
+    )

@@ -1,0 +1,133 @@
+"""Entering a contest, progress through its steps, points and eligibility."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from contests import draw
+from contests.errors import N_, Conflict, InvalidInput, NotAllowed
+from contests.ids import public_id
+from contests.lifecycle import accepting_entries
+from contests.models import Completion, Contest, Entry, EntryStatus, Participant, Step
+
+
+@dataclass(frozen=True)
+class StepProgress:
+    step: Step
+    number: int
+    done: bool
+    unlocked: bool
+
+
+@dataclass(frozen=True)
+class Progress:
+    entry: Entry
+    steps: list[StepProgress]
+    points: int
+    eligible: bool
+
+    @property
+    def done_count(self) -> int:
+        return sum(1 for s in self.steps if s.done)
+
+    @property
+    def chances(self) -> int:
+        return weight(self.points)
+
+
+def weight(points: int) -> int:
+    """Every entry has one chance in the draw, and every point is one more."""
+    return 1 + points
+
+
+async def enter(
+    contest: Contest,
+    participant: Participant,
+    *,
+    consented: bool,
+    locale: str,
+    now: datetime,
+) -> Entry:
+    if not consented:
+        raise InvalidInput(
+            N_("To take part, accept the contest rules and the privacy notice."),
+            "consent_required",
+        )
+    # The contest row is locked so entries join the hash chain one at a time.
+    async with in_transaction():
+        locked = await Contest.select_for_update().get(id=contest.id)
+        if not accepting_entries(locked, now):
+            raise Conflict(N_("This contest is not open for entries right now."), "not_open")
+        if await Entry.filter(contest_id=contest.id, participant=participant).exists():
+            raise Conflict(N_("You have already entered this contest."), "already_entered")
+        pseudonym = public_id()
+        link = draw.chain_link(locked.entry_chain_head, pseudonym, now)
+        try:
+            entry = await Entry.create(
+                contest_id=contest.id,
+                participant=participant,
+                public_id=pseudonym,
+                locale=locale,
+                consent_version=locked.rules_version,
+                consented_at=now,
+                chain_hash=link,
+                created_at=now,
+            )
+        except IntegrityError:
+            raise Conflict(
+                N_("You have already entered this contest."), "already_entered"
+            ) from None
+        locked.entry_chain_head = link
+        await locked.save(update_fields=["entry_chain_head"])
+    return entry
+
+
+async def entry_of(contest: Contest, participant: Participant | None) -> Entry | None:
+    if participant is None:
+        return None
+    return await Entry.filter(contest=contest, participant=participant).first()
+
+
+async def progress(entry: Entry) -> Progress:
+    steps = await Step.filter(contest_id=entry.contest_id).order_by("position", "id")  # type: ignore[attr-defined]
+    done = {
+        c.step_id: c.points  # type: ignore[attr-defined]
+        for c in await Completion.filter(entry=entry)
+    }
+    rows = [
+        StepProgress(
+            step=step,
+            number=number,
+            done=step.id in done,
+            unlocked=step.unlocks_after_id is None or step.unlocks_after_id in done,  # type: ignore[attr-defined]
+        )
+        for number, step in enumerate(steps, start=1)
+    ]
+    points = sum(done.values())
+    eligible = entry.status is not EntryStatus.DISQUALIFIED and all(
+        row.done for row in rows if row.step.required
+    )
+    return Progress(entry=entry, steps=rows, points=points, eligible=eligible)
+
+
+def require_unlocked(step: Step, completed_step_ids: set[int]) -> None:
+    after = step.unlocks_after_id  # type: ignore[attr-defined]
+    if after is not None and after not in completed_step_ids:
+        raise NotAllowed(
+            N_("This step is still locked: finish the step before it first."), "step_locked"
+        )
+
+
+async def record_completion(entry: Entry, step: Step, now: datetime) -> bool:
+    """Record a completed step once; False when it was already recorded."""
+    try:
+        _, created = await Completion.get_or_create(
+            entry=entry, step=step, defaults={"points": step.points, "completed_at": now}
+        )
+    except IntegrityError:
+        return False
+    return created

@@ -1,0 +1,357 @@
+"""The domain's tables. Constraints that matter live in the database, not only here."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+# Docstrings become table comments, and the SQLite migration runner splits its SQL on
+# semicolons: keep them out of model docstrings.
+
+
+class ContestStatus(StrEnum):
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    LIVE = "live"
+    CLOSED = "closed"
+    DRAWN = "drawn"
+    ARCHIVED = "archived"
+
+
+class StepKind(StrEnum):
+    VISIT = "visit"
+    CODE = "code"
+
+
+class EntryStatus(StrEnum):
+    ACTIVE = "active"
+    FLAGGED = "flagged"
+    DISQUALIFIED = "disqualified"
+
+
+class VisitStatus(StrEnum):
+    PENDING = "pending"
+    VERIFIED = "verified"
+    REJECTED = "rejected"
+
+
+class WinnerStatus(StrEnum):
+    SELECTED = "selected"
+    NOTIFIED = "notified"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    CAPTURED = "captured"
+    FAILED = "failed"
+
+
+class Brand(Model):
+    id = fields.IntField(primary_key=True)
+    slug = fields.CharField(max_length=64, unique=True)
+    name = fields.CharField(max_length=120)
+    # The hosts of the brand's own site: visit links may only lead there, and only
+    # pages there may report visits.
+    site_domains: list[str] = fields.JSONField(default=list)  # type: ignore[assignment]
+    reply_to = fields.CharField(max_length=254)
+    public_key = fields.CharField(max_length=32, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "brand"
+
+
+class Participant(Model):
+    """A person with an account: everyone who signs in, marketers included."""
+
+    id = fields.IntField(primary_key=True)
+    public_id = fields.CharField(max_length=32, unique=True)
+    display_name = fields.CharField(max_length=120, default="")
+    email = fields.CharField(max_length=254, null=True)
+    email_verified = fields.BooleanField(default=False)
+    locale = fields.CharField(max_length=8, default="es")
+    avatar_url = fields.CharField(max_length=500, null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "participant"
+
+
+class Identity(Model):
+    """One sign-in identity: (provider, subject) is the only key, never the email."""
+
+    id = fields.IntField(primary_key=True)
+    participant: fields.ForeignKeyRelation[Participant] = fields.ForeignKeyField(
+        "models.Participant", related_name="identities", on_delete=fields.CASCADE
+    )
+    provider = fields.CharField(max_length=40)
+    subject = fields.CharField(max_length=255)
+    email = fields.CharField(max_length=254, null=True)
+    email_verified = fields.BooleanField(default=False)
+    display_name = fields.CharField(max_length=120, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    last_used_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "identity"
+        unique_together = (("provider", "subject"),)
+
+
+class Marketer(Model):
+    """Someone allowed into a brand's console, linked to an account at first sign-in."""
+
+    id = fields.IntField(primary_key=True)
+    brand: fields.ForeignKeyRelation[Brand] = fields.ForeignKeyField(
+        "models.Brand", related_name="marketers", on_delete=fields.CASCADE
+    )
+    email = fields.CharField(max_length=254)
+    name = fields.CharField(max_length=120, default="")
+    participant: fields.ForeignKeyNullableRelation[Participant] = fields.ForeignKeyField(
+        "models.Participant", related_name="marketer_roles", null=True, on_delete=fields.SET_NULL
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "marketer"
+        unique_together = (("brand", "email"),)
+
+
+class SignInLink(Model):
+    """An emailed sign-in link: only the hash of its token is kept."""
+
+    id = fields.IntField(primary_key=True)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    email = fields.CharField(max_length=254)
+    next_path = fields.CharField(max_length=500, default="/")
+    locale = fields.CharField(max_length=8, default="es")
+    created_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "sign_in_link"
+
+
+class WebSession(Model):
+    """Server-side half of a session, so signing out ends it everywhere."""
+
+    id = fields.CharField(max_length=64, primary_key=True)
+    participant: fields.ForeignKeyRelation[Participant] = fields.ForeignKeyField(
+        "models.Participant", related_name="sessions", on_delete=fields.CASCADE
+    )
+    created_at = fields.DatetimeField()
+    last_seen_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField()
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "web_session"
+
+
+class Contest(Model):
+    id = fields.IntField(primary_key=True)
+    brand: fields.ForeignKeyRelation[Brand] = fields.ForeignKeyField(
+        "models.Brand", related_name="contests", on_delete=fields.CASCADE
+    )
+    slug = fields.CharField(max_length=80, unique=True)
+    title = fields.CharField(max_length=160)
+    description = fields.TextField(default="")
+    status = fields.CharEnumField(ContestStatus, max_length=16, default=ContestStatus.DRAFT)
+    starts_at = fields.DatetimeField()
+    ends_at = fields.DatetimeField()
+    timezone = fields.CharField(max_length=64, default="Europe/Madrid")
+    alternates = fields.IntField(default=2)
+    rules_version = fields.CharField(max_length=32, default="1")
+    # The draw commits to this secret at publication by publishing its SHA-256;
+    # the seed itself is revealed only after the draw.
+    seed = fields.CharField(max_length=64, null=True)
+    seed_commitment = fields.CharField(max_length=64, null=True)
+    entry_chain_head = fields.CharField(max_length=64, default="0" * 64)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    published_at = fields.DatetimeField(null=True)
+    closed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "contest"
+
+
+class Prize(Model):
+    id = fields.IntField(primary_key=True)
+    contest: fields.ForeignKeyRelation[Contest] = fields.ForeignKeyField(
+        "models.Contest", related_name="prizes", on_delete=fields.CASCADE
+    )
+    name = fields.CharField(max_length=160)
+    description = fields.TextField(default="")
+    quantity = fields.IntField(default=1)
+    position = fields.IntField(default=0)
+
+    class Meta:
+        table = "prize"
+
+
+class Step(Model):
+    id = fields.IntField(primary_key=True)
+    contest: fields.ForeignKeyRelation[Contest] = fields.ForeignKeyField(
+        "models.Contest", related_name="steps", on_delete=fields.CASCADE
+    )
+    public_id = fields.CharField(max_length=32, unique=True)
+    position = fields.IntField(default=0)
+    kind = fields.CharEnumField(StepKind, max_length=16)
+    title = fields.CharField(max_length=160)
+    clue = fields.TextField(default="")
+    points = fields.IntField(default=1)
+    required = fields.BooleanField(default=True)
+    unlocks_after: fields.ForeignKeyNullableRelation[Step] = fields.ForeignKeyField(
+        "models.Step", related_name="unlocks", null=True, on_delete=fields.SET_NULL
+    )
+    target_url = fields.CharField(max_length=500, null=True)
+    dwell_seconds = fields.IntField(default=5)
+    code_hash = fields.CharField(max_length=64, null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "step"
+
+
+class Entry(Model):
+    id = fields.IntField(primary_key=True)
+    contest: fields.ForeignKeyRelation[Contest] = fields.ForeignKeyField(
+        "models.Contest", related_name="entries", on_delete=fields.CASCADE
+    )
+    participant: fields.ForeignKeyNullableRelation[Participant] = fields.ForeignKeyField(
+        "models.Participant", related_name="entries", null=True, on_delete=fields.SET_NULL
+    )
+    # Pseudonymous id published in the draw's frozen list.
+    public_id = fields.CharField(max_length=32, unique=True)
+    status = fields.CharEnumField(EntryStatus, max_length=16, default=EntryStatus.ACTIVE)
+    locale = fields.CharField(max_length=8, default="es")
+    consent_version = fields.CharField(max_length=32)
+    consented_at = fields.DatetimeField()
+    chain_hash = fields.CharField(max_length=64)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "entry"
+        unique_together = (("contest", "participant"),)
+
+
+class Completion(Model):
+    id = fields.IntField(primary_key=True)
+    entry: fields.ForeignKeyRelation[Entry] = fields.ForeignKeyField(
+        "models.Entry", related_name="completions", on_delete=fields.CASCADE
+    )
+    step: fields.ForeignKeyRelation[Step] = fields.ForeignKeyField(
+        "models.Step", related_name="completions", on_delete=fields.CASCADE
+    )
+    points = fields.IntField()
+    completed_at = fields.DatetimeField()
+
+    class Meta:
+        table = "completion"
+        unique_together = (("entry", "step"),)
+
+
+class VisitReport(Model):
+    """A visit reported by the brand page's snippet, waiting for a worker's verdict."""
+
+    id = fields.IntField(primary_key=True)
+    nonce = fields.CharField(max_length=32, unique=True)
+    entry: fields.ForeignKeyRelation[Entry] = fields.ForeignKeyField(
+        "models.Entry", related_name="visit_reports", on_delete=fields.CASCADE
+    )
+    step: fields.ForeignKeyRelation[Step] = fields.ForeignKeyField(
+        "models.Step", related_name="visit_reports", on_delete=fields.CASCADE
+    )
+    started_at = fields.DatetimeField()
+    reported_at = fields.DatetimeField()
+    page_url = fields.CharField(max_length=500)
+    status = fields.CharEnumField(VisitStatus, max_length=16, default=VisitStatus.PENDING)
+    reason = fields.CharField(max_length=200, default="")
+
+    class Meta:
+        table = "visit_report"
+
+
+class Draw(Model):
+    id = fields.IntField(primary_key=True)
+    contest: fields.OneToOneRelation[Contest] = fields.OneToOneField(
+        "models.Contest", related_name="draw", on_delete=fields.CASCADE
+    )
+    frozen_at = fields.DatetimeField()
+    list_digest = fields.CharField(max_length=64)
+    chain_head = fields.CharField(max_length=64)
+    # [[pseudonymous id, weight], ...] sorted by id: the list the draw ran over.
+    frozen_list: list[list[object]] = fields.JSONField(default=list)  # type: ignore[assignment]
+    public_randomness = fields.CharField(max_length=200, default="")
+    drawn_at = fields.DatetimeField(null=True)
+    certificate: dict[str, object] | None = fields.JSONField(null=True)  # type: ignore[assignment]
+
+    class Meta:
+        table = "draw"
+
+
+class Winner(Model):
+    id = fields.IntField(primary_key=True)
+    contest: fields.ForeignKeyRelation[Contest] = fields.ForeignKeyField(
+        "models.Contest", related_name="winners", on_delete=fields.CASCADE
+    )
+    entry: fields.ForeignKeyRelation[Entry] = fields.ForeignKeyField(
+        "models.Entry", related_name="wins", on_delete=fields.CASCADE
+    )
+    prize: fields.ForeignKeyNullableRelation[Prize] = fields.ForeignKeyField(
+        "models.Prize", related_name="winners", null=True, on_delete=fields.SET_NULL
+    )
+    rank = fields.IntField()
+    alternate = fields.BooleanField(default=False)
+    status = fields.CharEnumField(WinnerStatus, max_length=16, default=WinnerStatus.SELECTED)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "winner"
+        unique_together = (("contest", "entry"), ("contest", "rank"))
+
+
+class Outbox(Model):
+    """Every email, composed in the recipient's language, waiting to be sent."""
+
+    id = fields.IntField(primary_key=True)
+    # At most one message per recipient and kind: "winner:42", "sign-in:<hash>".
+    dedupe_key = fields.CharField(max_length=120, unique=True)
+    kind = fields.CharField(max_length=40)
+    brand: fields.ForeignKeyNullableRelation[Brand] = fields.ForeignKeyField(
+        "models.Brand", related_name="messages", null=True, on_delete=fields.SET_NULL
+    )
+    to_email = fields.CharField(max_length=254)
+    to_name = fields.CharField(max_length=120, default="")
+    reply_to = fields.CharField(max_length=254, default="")
+    locale = fields.CharField(max_length=8)
+    subject = fields.CharField(max_length=200)
+    text_body = fields.TextField()
+    html_body = fields.TextField()
+    status = fields.CharEnumField(OutboxStatus, max_length=16, default=OutboxStatus.PENDING)
+    attempts = fields.IntField(default=0)
+    last_error = fields.TextField(default="")
+    created_at = fields.DatetimeField()
+    next_attempt_at = fields.DatetimeField()
+    sent_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "outbox"
+
+
+class AuditLog(Model):
+    id = fields.IntField(primary_key=True)
+    brand: fields.ForeignKeyNullableRelation[Brand] = fields.ForeignKeyField(
+        "models.Brand", related_name="audit", null=True, on_delete=fields.SET_NULL
+    )
+    actor = fields.CharField(max_length=254)
+    action = fields.CharField(max_length=60)
+    target = fields.CharField(max_length=120, default="")
+    data: dict[str, object] = fields.JSONField(default=dict)  # type: ignore[assignment]
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "audit_log"

@@ -1,0 +1,48 @@
+"""The Jinja2 environment for pages and emails, translated in the reader's locale."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from contests.i18n import current_locale, raw_gettext, raw_ngettext, use_locale
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+
+def local_time(value: datetime | None, zone: str = "UTC", style: str = "medium") -> str:
+    """A UTC instant shown in the contest's zone, in the reader's language, zone named."""
+    if value is None:
+        return ""
+    localised = value.astimezone(ZoneInfo(zone))
+    pattern = {"medium": "d MMM y, HH:mm zzzz", "short": "d MMM, HH:mm"}.get(style, style)
+    return format_datetime(localised, pattern, locale=current_locale())
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=select_autoescape(["html", "htm"], default_for_string=True),
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        raw_gettext, raw_ngettext, newstyle=True
+    )
+    env.filters["local_time"] = local_time
+    env.globals["current_locale"] = current_locale
+    return env
+
+
+def render(name: str, locale: str, **context: Any) -> str:
+    with use_locale(locale):
+        return environment().get_template(name).render(locale=locale, **context)

@@ -1,0 +1,233 @@
+"""Fixtures giving real parts: SQLite and PostgreSQL built from the migrations, Redis,
+an SMTP server (aiosmtpd), the ASGI app and an arq worker."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import socket
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+import pytest
+from aiosmtpd.controller import Controller
+from redis.asyncio import Redis
+from tortoise import Tortoise
+from tortoise.backends.base.executor import EXECUTOR_CACHE
+
+from contests.db import close as close_database
+from contests.db import migrate, tortoise_config
+from contests.settings import Settings, load_settings
+from web.app import create_app
+from workers.settings import build_worker
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+SECRET = "test-secret-" + "x" * 40
+
+
+def _postgres_reachable(url: str) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 5432), 2):
+            return True
+    except OSError:
+        return False
+
+
+def _backends() -> list[str]:
+    if POSTGRES_URL and _postgres_reachable(POSTGRES_URL):
+        return ["sqlite", "postgres"]
+    if IN_CI:
+        raise pytest.UsageError(
+            "CI=true requires PostgreSQL: set TEST_POSTGRES_URL to a reachable server "
+            f"(now {POSTGRES_URL or 'unset'})."
+        )
+    return ["sqlite"]
+
+
+BACKENDS = _backends()
+
+
+def pytest_report_header() -> list[str]:
+    covered = " and ".join(BACKENDS)
+    lines = [f"gymkana: databases covered: {covered}"]
+    if "postgres" not in BACKENDS:
+        lines.append("gymkana: PostgreSQL NOT covered (set TEST_POSTGRES_URL to cover it)")
+    return lines
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    terminalreporter.write_line(f"gymkana: databases covered: {' and '.join(BACKENDS)}")
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    return REDIS_URL
+
+
+@pytest.fixture(scope="session")
+def queue_name() -> str:
+    return f"gymkana-test-{secrets.token_hex(4)}"
+
+
+async def _create_postgres_database() -> tuple[str, str]:
+    parts = urlsplit(POSTGRES_URL)
+    name = f"gymkana_test_{secrets.token_hex(4)}"
+    admin = await asyncpg.connect(POSTGRES_URL.replace("postgres://", "postgresql://", 1))
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    return urlunsplit(parts._replace(path=f"/{name}")), name
+
+
+async def _drop_postgres_database(name: str) -> None:
+    admin = await asyncpg.connect(POSTGRES_URL.replace("postgres://", "postgresql://", 1))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+async def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[str]:
+    """A database built from the real migrations, on SQLite or PostgreSQL."""
+    pg_name = None
+    if request.param == "sqlite":
+        url = f"sqlite://{tmp_path_factory.mktemp('db') / 'gymkana.sqlite3'}"
+    else:
+        url, pg_name = await _create_postgres_database()
+    await migrate(url)
+    await Tortoise.init(config=tortoise_config(url), _enable_global_fallback=True)
+    yield url
+    await close_database()
+    # Tortoise caches insert statements per connection name, not per dialect: the
+    # next backend would get SQLite's placeholders.
+    EXECUTOR_CACHE.clear()
+    if pg_name:
+        await _drop_postgres_database(pg_name)
+
+
+@dataclass
+class Mailbox:
+    """What the SMTP server received."""
+
+    messages: list[EmailMessage] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        assert isinstance(message, EmailMessage)
+        self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if address in str(m["To"])]
+
+    @staticmethod
+    def text(message: EmailMessage) -> str:
+        part = message.get_body(preferencelist=("plain",))
+        assert part is not None
+        return str(part.get_content())  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+def smtp() -> Iterator[tuple[Mailbox, int]]:
+    mailbox = Mailbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield mailbox, port
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
+def settings(
+    database_url: str, redis_url: str, queue_name: str, smtp: tuple[Mailbox, int]
+) -> Settings:
+    return load_settings(
+        secret_key=SECRET,
+        database_url=database_url,
+        redis_url=redis_url,
+        queue_name=queue_name,
+        base_url="http://testserver",
+        smtp_url=f"smtp://127.0.0.1:{smtp[1]}",
+        mail_from="Gymkana <contests@gymkana.test>",
+        worker_poll_delay=0.02,
+    )
+
+
+@pytest.fixture(scope="session")
+def mailbox(smtp: tuple[Mailbox, int]) -> Mailbox:
+    return smtp[0]
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> AsyncIterator[Any]:
+    application = create_app(settings, manage_database=False)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, client=(f"10.0.{secrets.randbelow(250)}.{secrets.randbelow(250)}", 1234))
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://testserver", follow_redirects=False
+    ) as http:
+        yield http
+
+
+@pytest.fixture(scope="session")
+async def worker(settings: Settings) -> AsyncIterator[Any]:
+    """A real arq worker on real Redis, running beside the tests."""
+    await _flush_queue(settings)
+    arq_worker = build_worker(settings, manage_database=False, handle_signals=False)
+    task = asyncio.create_task(arq_worker.async_run())
+    yield arq_worker
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
+    await arq_worker.close()
+    await _flush_queue(settings)
+
+
+async def _flush_queue(settings: Settings) -> None:
+    redis = Redis.from_url(settings.redis_url)
+    try:
+        keys = [k async for k in redis.scan_iter(f"{settings.queue_name}*")]
+        keys += [k async for k in redis.scan_iter("arq:*")]
+        if keys:
+            await redis.delete(*keys)
+    finally:
+        await redis.aclose()
+
+
+async def eventually(check: Any, timeout: float = 10.0, interval: float = 0.05) -> Any:
+    """Wait for an async check to return something truthy (work done by the worker)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = await check()
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"gave up waiting after {timeout} s")
+        await asyncio.sleep(interval)
+
+
+ROOT = Path(__file__).resolve().parent.parent

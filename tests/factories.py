@@ -1,0 +1,121 @@
+"""Building blocks for tests: real rows made through the domain services."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import datetime, timedelta
+
+import httpx
+
+from contests import authoring, brands, lifecycle
+from contests.authoring import ContestDraft, StepDraft
+from contests.clock import utcnow
+from contests.models import Brand, Contest, Marketer, StepKind
+from tests.conftest import Mailbox, eventually
+
+BRAND_SITE = "shop.example.com"
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{secrets.token_hex(4)}"
+
+
+def email(prefix: str = "person") -> str:
+    return f"{unique(prefix)}@example.com"
+
+
+async def brand_with_marketer(marketer_email: str | None = None) -> tuple[Brand, Marketer]:
+    brand = await brands.create_brand(
+        name=unique("Brand"), domains=[BRAND_SITE], reply_to="hello@shop.example.com", now=utcnow()
+    )
+    marketer = await brands.add_marketer(
+        brand, marketer_email or email("marketer"), name="Marta", actor="test", now=utcnow()
+    )
+    return brand, marketer
+
+
+async def live_contest(
+    brand: Brand,
+    *,
+    code: str = "SECRET-42",
+    dwell_seconds: int = 0,
+    now: datetime | None = None,
+    prizes: int = 1,
+) -> Contest:
+    now = now or utcnow()
+    contest = await authoring.create_contest(
+        brand,
+        ContestDraft(
+            title=unique("Contest"),
+            description="Find the clues",
+            starts_at=now - timedelta(minutes=5),
+            ends_at=now + timedelta(days=1),
+            alternates=1,
+        ),
+        actor="test",
+        now=now,
+    )
+    await authoring.add_prize(
+        contest, name="Coffee for a year", description="", quantity=prizes, actor="test", now=now
+    )
+    await authoring.add_step(
+        contest,
+        StepDraft(
+            kind=StepKind.VISIT,
+            title="Visit our origins page",
+            clue="Where does the coffee come from?",
+            points=2,
+            target_url=f"https://{BRAND_SITE}/origins?ref=contest",
+            dwell_seconds=dwell_seconds,
+        ),
+        actor="test",
+        now=now,
+    )
+    await authoring.add_step(
+        contest,
+        StepDraft(kind=StepKind.CODE, title="Find the code", clue="On the menu", points=3, code=code),
+        actor="test",
+        now=now,
+    )
+    await lifecycle.publish(contest, actor="test", now=now)
+    return contest
+
+
+def csrf_of(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+async def csrf(client: httpx.AsyncClient, path: str = "/login") -> str:
+    response = await client.get(path)
+    assert response.status_code == 200, response.text
+    return csrf_of(response.text)
+
+
+def link_in(mailbox: Mailbox, address: str) -> str:
+    messages = mailbox.to(address)
+    assert messages, f"no email to {address}"
+    match = re.search(r"http://testserver(/auth/email/[\w-]+)", Mailbox.text(messages[-1]))
+    assert match, "no sign-in link in the email"
+    return match.group(1)
+
+
+async def sign_in(client: httpx.AsyncClient, mailbox: Mailbox, address: str, next_path: str = "/") -> None:
+    """Sign in the way a person does: ask for a link, open the email, press the button."""
+    token = await csrf(client, f"/login?next={next_path}")
+    response = await client.post(
+        "/login/email", data={"email": address, "csrf_token": token, "next": next_path}
+    )
+    assert response.status_code == 303, response.text
+    await eventually(lambda: _has_mail(mailbox, address))
+    path = link_in(mailbox, address)
+    confirm = await client.get(path)
+    assert confirm.status_code == 200, confirm.text
+    done = await client.post(path, data={"csrf_token": csrf_of(confirm.text)})
+    assert done.status_code == 303, done.text
+
+
+async def _has_mail(mailbox: Mailbox, address: str) -> bool:
+    return bool(mailbox.to(address))

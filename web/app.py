@@ -1,0 +1,107 @@
+"""The Starlette application, composed: routes, middleware, lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from arq import create_pool
+from arq.connections import RedisSettings
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from tortoise.contrib.starlette import RegisterTortoise
+
+from contests.db import tortoise_config
+from contests.errors import GymkanaError
+from contests.settings import Settings
+from contests.tokens import Tokens
+from web import errors, mailbox, signin
+from web.api import routes as api
+from web.console import routes as console
+from web.middleware import SecurityHeaders
+from web.participant import routes as participant
+from web.ratelimit import Limiter
+from web.state import AppState
+
+log = logging.getLogger("gymkana.web")
+HERE = Path(__file__).resolve().parent
+
+
+async def snippet(request: Request) -> Response:
+    return FileResponse(
+        HERE / "snippet" / "gymkana.js",
+        media_type="text/javascript; charset=utf-8",
+        headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"},
+    )
+
+
+def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette:
+    """The web app. Tests that set the database up themselves pass manage_database=False."""
+    state = AppState(settings=settings, tokens=Tokens(settings.secret_key))
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        app.state.gymkana = state
+        if manage_database:
+            async with RegisterTortoise(
+                app, config=tortoise_config(settings.database_url), _enable_global_fallback=True
+            ), _queue(state, settings):
+                yield
+        else:
+            async with _queue(state, settings):
+                yield
+
+    routes = [
+        *participant.routes,
+        *signin.routes,
+        *console.routes,
+        *api.routes,
+        *mailbox.routes,
+        Route("/snippet.js", snippet, name="snippet"),
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+    middleware = [
+        Middleware(SecurityHeaders, hsts=settings.secure_cookies),
+        Middleware(
+            SessionMiddleware,
+            secret_key=settings.secret_key,
+            session_cookie="gymkana",
+            max_age=settings.session_max_hours * 3600,
+            same_site="lax",
+            https_only=settings.secure_cookies,
+        ),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={
+            GymkanaError: errors.domain_error,
+            HTTPException: errors.http_error,
+            Exception: errors.server_error,
+        },
+    )
+    app.state.gymkana = state
+    return app
+
+
+@asynccontextmanager
+async def _queue(state: AppState, settings: Settings) -> AsyncIterator[None]:
+    redis_settings = RedisSettings.from_dsn(settings.redis_url)
+    redis_settings.conn_retries = 2
+    state.queue = await create_pool(redis_settings, default_queue_name=settings.queue_name)
+    state.limiter = Limiter(settings.redis_url, settings.queue_name, state.queue.connection_pool)
+    try:
+        yield
+    finally:
+        state.limiter = None
+        await state.queue.aclose()
+        state.queue = None

@@ -1,0 +1,215 @@
+"""The `gymkana` command: serve, worker, migrate, create-marketer, demo, verify."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+
+from contests.errors import ConfigurationError, GymkanaError
+from contests.settings import Settings, load_settings
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        return load_settings(**overrides)
+    except ConfigurationError as exc:
+        sys.exit(f"gymkana: invalid settings: {exc}")
+
+
+def _prepare_sqlite(settings: Settings) -> None:
+    path = settings.sqlite_path()
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+
+async def _check_services(settings: Settings) -> None:
+    """Fail fast, naming what is unreachable, instead of a stack trace at the first request."""
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(settings.redis_url, socket_connect_timeout=3)
+    try:
+        await client.ping()
+    except Exception as exc:  # noqa: BLE001
+        sys.exit(
+            f"gymkana: cannot reach Redis at {settings.redis_url} ({exc}). "
+            "Start Redis or set REDIS_URL."
+        )
+    finally:
+        await client.aclose()
+
+
+async def _migrate(settings: Settings) -> None:
+    from contests.db import migrate
+
+    _prepare_sqlite(settings)
+    try:
+        await migrate(settings.database_url)
+    except Exception as exc:  # noqa: BLE001
+        sys.exit(f"gymkana: cannot migrate the database at DATABASE_URL ({exc}).")
+
+
+def cmd_migrate(args: argparse.Namespace) -> None:
+    asyncio.run(_migrate(_settings()))
+    print("Database is up to date.")
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from web.app import create_app
+
+    settings = _settings()
+    asyncio.run(_check_services(settings))
+    if not args.no_migrate:
+        asyncio.run(_migrate(settings))
+    uvicorn.run(
+        create_app(settings),
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        proxy_headers=True,
+        log_level="info",
+    )
+
+
+def cmd_worker(args: argparse.Namespace) -> None:
+    from workers.settings import build_worker
+
+    settings = _settings()
+    asyncio.run(_check_services(settings))
+    worker = build_worker(settings, burst=args.burst)
+    worker.run()
+
+
+def cmd_create_marketer(args: argparse.Namespace) -> None:
+    from tortoise import Tortoise
+
+    from contests.brands import add_marketer, create_brand
+    from contests.clock import utcnow
+    from contests.db import tortoise_config
+    from contests.models import Brand
+
+    settings = _settings()
+
+    async def run() -> str:
+        await _migrate(settings)
+        await Tortoise.init(config=tortoise_config(settings.database_url), _enable_global_fallback=True)
+        try:
+            brand = await Brand.filter(slug=args.brand).first() if args.brand else None
+            if brand is None:
+                if not args.brand_name:
+                    brands = ", ".join(await Brand.all().values_list("slug", flat=True)) or "none yet"
+                    raise GymkanaError(
+                        f"Name an existing brand with --brand ({brands}) "
+                        "or create one with --brand-name and --domain.",
+                        "brand_required",
+                    )
+                brand = await create_brand(
+                    name=args.brand_name,
+                    domains=args.domain or [],
+                    reply_to=args.reply_to or args.email,
+                    now=utcnow(),
+                    actor="cli",
+                )
+            await add_marketer(brand, args.email, name=args.name or "", actor="cli", now=utcnow())
+            return brand.slug
+        finally:
+            await Tortoise.close_connections()
+
+    try:
+        slug = asyncio.run(run())
+    except GymkanaError as exc:
+        sys.exit(f"gymkana: {exc}")
+    print(f"{args.email} can now sign in at {settings.base_url}/login and manage “{slug}”.")
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from web.demo import run_demo
+
+    run_demo(host=args.host, port=args.port, site_port=args.site_port)
+
+
+def cmd_verify(args: argparse.Namespace) -> None:
+    from contests.draw import verify_certificate
+
+    try:
+        certificate = json.loads(Path(args.certificate).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        sys.exit(f"gymkana: cannot read {args.certificate}: {exc}")
+    problems = verify_certificate(certificate)
+    if problems:
+        print("The draw does NOT verify:")
+        for problem in problems:
+            print(f"  - {problem}")
+        sys.exit(1)
+    order = certificate.get("order", [])
+    winners = int(certificate.get("winners", 0))
+    print(
+        f"The draw is verified: {len(certificate.get('entries', []))} entries, "
+        f"seed matches its commitment, list digest matches, winners {order[:winners]}, "
+        f"alternates {order[winners:]}."
+    )
+
+
+def cmd_makemigrations(args: argparse.Namespace) -> None:
+    import subprocess
+
+    from contests.db import tortoise_config
+
+    config = json.dumps(tortoise_config("sqlite://:memory:"))
+    code = (
+        "import json, sys; from tortoise.cli import main; "
+        f"import builtins; builtins.GYMKANA_TORTOISE = json.loads({config!r}); "
+        "sys.exit(main())"
+    )
+    cmd = [sys.executable, "-c", code, "-c", "builtins.GYMKANA_TORTOISE", "makemigrations"]
+    if args.name:
+        cmd += ["-n", args.name]
+    raise SystemExit(subprocess.call(cmd))
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    parser = argparse.ArgumentParser(prog="gymkana", description="Gymkana contest engine")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the web app (uvicorn)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
+    serve.set_defaults(func=cmd_serve)
+
+    worker = sub.add_parser("worker", help="run the arq worker")
+    worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
+    worker.set_defaults(func=cmd_worker)
+
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+
+    marketer = sub.add_parser("create-marketer", help="let EMAIL into a brand's console")
+    marketer.add_argument("email")
+    marketer.add_argument("--name")
+    marketer.add_argument("--brand", help="slug of an existing brand")
+    marketer.add_argument("--brand-name", help="create a brand with this name")
+    marketer.add_argument("--domain", action="append", help="a domain of the brand's site")
+    marketer.add_argument("--reply-to", help="the brand's reply-to address for emails")
+    marketer.set_defaults(func=cmd_create_marketer)
+
+    demo = sub.add_parser("demo", help="seed a demo brand and run everything on SQLite")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument("--site-port", type=int, default=8001)
+    demo.set_defaults(func=cmd_demo)
+
+    verify = sub.add_parser("verify", help="check a draw certificate (JSON) offline")
+    verify.add_argument("certificate")
+    verify.set_defaults(func=cmd_verify)
+
+    make = sub.add_parser("makemigrations", help="(developers) write a migration for model changes")
+    make.add_argument("--name")
+    make.set_defaults(func=cmd_makemigrations)
+
+    args = parser.parse_args(argv)
+    args.func(args)

@@ -1,0 +1,225 @@
+"""The marketer's console: every route checks the marketer's role for the brand."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from contests import audit, authoring, closing, jobs, lifecycle, mail
+from contests.authoring import ContestDraft, StepDraft
+from contests.brands import brands_of, marketer_for, update_domains
+from contests.clock import utcnow
+from contests.entries import progress
+from contests.errors import N_, InvalidInput
+from contests.models import Contest, Draw, Entry, Marketer, Prize, Step, StepKind, Winner
+from web import forms
+from web.queue import enqueue
+from web.rendering import page, redirect
+from web.session import checked_form, flash, require_viewer
+from web.state import app_state
+
+
+async def _role(request: Request) -> Marketer:
+    return await marketer_for(await require_viewer(request), request.path_params["brand"])
+
+
+async def _contest(request: Request, role: Marketer) -> Contest:
+    try:
+        contest_id = int(request.path_params["contest"])
+    except ValueError:
+        contest_id = 0
+    return await authoring.contest_of_brand(role.brand, contest_id)
+
+
+def _actor(role: Marketer) -> str:
+    return role.email
+
+
+async def console_home(request: Request) -> Response:
+    brands = await brands_of(await require_viewer(request))
+    if len(brands) == 1:
+        return redirect(f"/console/{brands[0].slug}")
+    return await page(request, "console/brands.html", brands=brands)
+
+
+async def brand_home(request: Request) -> Response:
+    role = await _role(request)
+    contests = await Contest.filter(brand=role.brand).order_by("-id")
+    settings = app_state(request).settings
+    return await page(
+        request,
+        "console/brand.html",
+        brand=role.brand,
+        contests=contests,
+        snippet=f'<script src="{settings.base_url}/snippet.js" async></script>',
+        audit_log=await audit.recent(role.brand, 20),
+    )
+
+
+async def save_domains(request: Request) -> Response:
+    role = await _role(request)
+    request.state.back = f"/console/{role.brand.slug}"
+    form = await checked_form(request)
+    domains = forms.text(form, "domains").replace(",", "\n").splitlines()
+    await update_domains(role.brand, domains, actor=_actor(role), now=utcnow())
+    flash(request, N_("Domains saved."), "success")
+    return redirect(f"/console/{role.brand.slug}")
+
+
+async def new_contest(request: Request) -> Response:
+    role = await _role(request)
+    return await page(request, "console/contest_new.html", brand=role.brand)
+
+
+async def create_contest(request: Request) -> Response:
+    role = await _role(request)
+    request.state.back = f"/console/{role.brand.slug}/contests/new"
+    form = await checked_form(request)
+    zone = forms.text(form, "timezone", 64) or "Europe/Madrid"
+    contest = await authoring.create_contest(
+        role.brand,
+        ContestDraft(
+            title=forms.text(form, "title", 160),
+            description=forms.text(form, "description", 5000),
+            starts_at=forms.local_datetime(form, "starts_at", zone),
+            ends_at=forms.local_datetime(form, "ends_at", zone),
+            timezone=zone,
+            alternates=forms.integer(form, "alternates", 2),
+        ),
+        actor=_actor(role),
+        now=utcnow(),
+    )
+    flash(request, N_("Contest created. Now add its prizes and steps."), "success")
+    return redirect(f"/console/{role.brand.slug}/contests/{contest.id}")
+
+
+async def contest_detail(request: Request) -> Response:
+    role = await _role(request)
+    contest = await _contest(request, role)
+    entries = await Entry.filter(contest=contest).prefetch_related("participant").order_by("id")
+    rows = [(e, await progress(e)) for e in entries]
+    return await page(
+        request,
+        "console/contest.html",
+        brand=role.brand,
+        contest=contest,
+        prizes=await Prize.filter(contest=contest).order_by("position"),
+        steps=await Step.filter(contest=contest).order_by("position", "id"),
+        rows=rows,
+        draw=await Draw.filter(contest=contest).first(),
+        winners=await Winner.filter(contest=contest)
+        .prefetch_related("entry__participant", "prize")
+        .order_by("rank"),
+        editable=contest.status in authoring.EDITABLE,
+        public_url=f"{app_state(request).settings.base_url}/c/{contest.slug}",
+    )
+
+
+def _back_to(role: Marketer, contest: Contest, anchor: str = "") -> str:
+    return f"/console/{role.brand.slug}/contests/{contest.id}{anchor}"
+
+
+async def add_prize(request: Request) -> Response:
+    role = await _role(request)
+    contest = await _contest(request, role)
+    request.state.back = _back_to(role, contest, "#prizes")
+    form = await checked_form(request)
+    await authoring.add_prize(
+        contest,
+        name=forms.text(form, "name", 160),
+        description=forms.text(form, "description", 2000),
+        quantity=forms.integer(form, "quantity", 1),
+        actor=_actor(role),
+        now=utcnow(),
+    )
+    flash(request, N_("Prize added."), "success")
+    return redirect(_back_to(role, contest, "#prizes"))
+
+
+async def add_step(request: Request) -> Response:
+    role = await _role(request)
+    contest = await _contest(request, role)
+    request.state.back = _back_to(role, contest, "#steps")
+    form = await checked_form(request)
+    try:
+        kind = StepKind(forms.text(form, "kind", 16))
+    except ValueError:
+        raise InvalidInput(N_("Choose the kind of step."), "bad_kind") from None
+    after = forms.integer(form, "unlocks_after", 0)
+    await authoring.add_step(
+        contest,
+        StepDraft(
+            kind=kind,
+            title=forms.text(form, "title", 160),
+            clue=forms.text(form, "clue", 2000),
+            points=forms.integer(form, "points", 1),
+            required=forms.checkbox(form, "required"),
+            target_url=forms.text(form, "target_url", 500) or None,
+            dwell_seconds=forms.integer(form, "dwell_seconds", 5),
+            code=forms.text(form, "code", 200) or None,
+            unlocks_after=after or None,
+        ),
+        actor=_actor(role),
+        now=utcnow(),
+    )
+    flash(request, N_("Step added."), "success")
+    return redirect(_back_to(role, contest, "#steps"))
+
+
+async def publish(request: Request) -> Response:
+    role = await _role(request)
+    contest = await _contest(request, role)
+    request.state.back = _back_to(role, contest)
+    await checked_form(request)
+    await lifecycle.publish(contest, actor=_actor(role), now=utcnow())
+    flash(request, N_("Published. The seed of the draw is now committed."), "success")
+    return redirect(_back_to(role, contest))
+
+
+async def move_end(request: Request) -> Response:
+    role = await _role(request)
+    contest = await _contest(request, role)
+    request.state.back = _back_to(role, contest)
+    form = await checked_form(request)
+    ends_at = forms.local_datetime(form, "ends_at", contest.timezone)
+    await authoring.extend_end(contest, ends_at, actor=_actor(role), now=utcnow())
+    flash(request, N_("End time changed."), "success")
+    return redirect(_back_to(role, contest))
+
+
+async def close_now(request: Request) -> Response:
+    role = await _role(request)
+    contest = await _contest(request, role)
+    request.state.back = _back_to(role, contest)
+    await checked_form(request)
+    await closing.close(contest.id, utcnow(), actor=_actor(role))
+    await enqueue(request, jobs.DRAW_CONTEST, contest.id)
+    flash(request, N_("Closed. The list is frozen and the draw is on its way."), "success")
+    return redirect(_back_to(role, contest))
+
+
+async def outbox(request: Request) -> Response:
+    role = await _role(request)
+    return await page(
+        request,
+        "console/outbox.html",
+        brand=role.brand,
+        messages=await mail.messages_for(role.brand),
+    )
+
+
+routes = [
+    Route("/console", console_home, name="console"),
+    Route("/console/{brand}", brand_home, name="console_brand"),
+    Route("/console/{brand}/domains", save_domains, methods=["POST"]),
+    Route("/console/{brand}/outbox", outbox, name="console_outbox"),
+    Route("/console/{brand}/contests/new", new_contest, name="console_new_contest"),
+    Route("/console/{brand}/contests", create_contest, methods=["POST"]),
+    Route("/console/{brand}/contests/{contest}", contest_detail, name="console_contest"),
+    Route("/console/{brand}/contests/{contest}/prizes", add_prize, methods=["POST"]),
+    Route("/console/{brand}/contests/{contest}/steps", add_step, methods=["POST"]),
+    Route("/console/{brand}/contests/{contest}/publish", publish, methods=["POST"]),
+    Route("/console/{brand}/contests/{contest}/end", move_end, methods=["POST"]),
+    Route("/console/{brand}/contests/{contest}/close", close_now, methods=["POST"]),
+]

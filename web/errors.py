@@ -1,0 +1,82 @@
+"""The one place where domain errors become HTTP answers.
+
+A refused rule is a 4xx with a message the person can act on, in their language:
+after a form post, back to the form with the message; on the JSON API,
+``{"error": {"code", "message"}}``; otherwise an error page.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from contests.errors import N_, GymkanaError
+from contests.i18n import translate
+from web.rendering import local_path, page, redirect
+from web.session import flash, request_locale
+
+log = logging.getLogger("gymkana.web")
+
+STATUS = {
+    "invalid": 422,
+    "not_found": 404,
+    "not_allowed": 403,
+    "not_signed_in": 401,
+    "conflict": 409,
+    "rate_limited": 429,
+    "unavailable": 503,
+}
+
+HTTP_MESSAGES = {
+    404: N_("There is nothing at this address. Check the link, or start again from the home page."),
+    405: N_("That cannot be done this way. Go back and use the page's buttons."),
+    413: N_("What was sent is too large."),
+}
+
+
+def wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or "application/json" in request.headers.get(
+        "accept", ""
+    )
+
+
+async def _answer(
+    request: Request, status: int, code: str, message: str, params: dict[str, object]
+) -> Response:
+    locale = request_locale(request)
+    text = translate(message, locale, **params)
+    if wants_json(request):
+        return JSONResponse({"error": {"code": code, "message": text}}, status_code=status)
+    back = getattr(request.state, "back", None)
+    if request.method == "POST" and back and status != 401:
+        flash(request, message, "error", **params)  # type: ignore[arg-type]
+        return redirect(local_path(back))
+    if status == 401:
+        login = f"/login?next={local_path(request.url.path)}"
+        return redirect(login)
+    return await page(request, "error.html", status=status, message=text, code=code)
+
+
+async def domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, GymkanaError)
+    log.info("%s %s refused: %s (%s)", request.method, request.url.path, exc.code, exc)
+    return await _answer(request, STATUS.get(exc.kind, 400), exc.code, exc.message, exc.params)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    message = HTTP_MESSAGES.get(exc.status_code, N_("This request could not be handled."))
+    return await _answer(request, exc.status_code, f"http_{exc.status_code}", message, {})
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    message = N_("Something went wrong on our side. It has been logged; please try again.")
+    locale = request_locale(request) if "session" in request.scope else "es"
+    text = translate(message, locale)
+    if wants_json(request):
+        return JSONResponse({"error": {"code": "server_error", "message": text}}, status_code=500)
+    return Response(text, status_code=500, media_type="text/plain; charset=utf-8")

@@ -1,0 +1,55 @@
+"""Reading form fields into typed values, with messages a person can act on."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from starlette.datastructures import FormData
+
+from contests.authoring import check_zone
+from contests.errors import N_, InvalidInput
+
+
+def text(form: FormData, name: str, max_length: int = 2000) -> str:
+    value = form.get(name, "")
+    if not isinstance(value, str):
+        raise InvalidInput(N_("The field “%(field)s” must be text."), "bad_field", field=name)
+    if len(value) > max_length:
+        raise InvalidInput(
+            N_("“%(field)s” is too long (at most %(max)s characters)."),
+            "too_long",
+            field=name,
+            max=max_length,
+        )
+    return value.strip()
+
+
+def integer(form: FormData, name: str, default: int) -> int:
+    raw = text(form, name, 12)
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidInput(
+            N_("“%(field)s” must be a whole number."), "bad_number", field=name
+        ) from None
+
+
+def local_datetime(form: FormData, name: str, zone: str) -> datetime:
+    """A datetime-local field, read in the contest's time zone, returned in UTC."""
+    raw = text(form, name, 40)
+    try:
+        naive = datetime.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput(
+            N_("“%(field)s” needs a date and a time."), "bad_datetime", field=name
+        ) from None
+    if naive.tzinfo is not None:
+        return naive.astimezone(UTC)
+    return naive.replace(tzinfo=ZoneInfo(check_zone(zone))).astimezone(UTC)
+
+
+def checkbox(form: FormData, name: str) -> bool:
+    return form.get(name) in {"on", "yes", "true", "1"}

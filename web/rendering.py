@@ -1,0 +1,48 @@
+"""Pages: a template rendered in the request's language with what every page needs."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse
+
+from contests.i18n import LOCALE_NAMES, translate
+from contests.templating import render
+from web.session import csrf_token, pop_flash, request_locale, viewer
+from web.state import app_state
+
+
+async def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    locale = request_locale(request)
+    flash = pop_flash(request)
+    if flash:
+        params = flash.get("params") or {}
+        flash["message"] = translate(str(flash.get("message", "")), locale, **params)
+    html = render(
+        template,
+        locale,
+        request=request,
+        viewer=await viewer(request),
+        csrf_token=csrf_token(request),
+        flash=flash,
+        locales=LOCALE_NAMES,
+        settings=app_state(request).settings,
+        **context,
+    )
+    return HTMLResponse(html, status_code=status)
+
+
+def local_path(value: str | None, default: str = "/") -> str:
+    """Only a path on this site: never another host, never a scheme (no open redirects)."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return default
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
+        return default
+    return value
+
+
+def redirect(path: str) -> RedirectResponse:
+    return RedirectResponse(local_path(path), status_code=303)

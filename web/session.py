@@ -1,0 +1,127 @@
+"""The signed-in person, CSRF tokens and the request's language.
+
+The cookie (Starlette's signed SessionMiddleware) carries only a session id, a CSRF
+token, the chosen language and a one-shot message; the session itself lives in the
+database so signing out ends it for good.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+
+from contests.clock import utcnow
+from contests.errors import N_, InvalidInput, NotAllowed, NotSignedIn
+from contests.i18n import negotiate, normalise
+from contests.models import Participant
+from oauth import sessions
+from web.state import app_state
+
+CSRF_FIELD = "csrf_token"
+
+
+async def viewer(request: Request) -> Participant | None:
+    """The signed-in participant, or None."""
+    if "viewer" in request.state._state:
+        cached: Participant | None = request.state.viewer
+        return cached
+    participant = None
+    session_id = request.session.get("sid")
+    if isinstance(session_id, str):
+        settings = app_state(request).settings
+        participant = await sessions.resolve(
+            session_id, now=utcnow(), idle=timedelta(minutes=settings.session_idle_minutes)
+        )
+        if participant is None:
+            request.session.pop("sid", None)
+    request.state.viewer = participant
+    return participant
+
+
+async def require_viewer(request: Request) -> Participant:
+    participant = await viewer(request)
+    if participant is None:
+        raise NotSignedIn(N_("Sign in to continue."), "sign_in_required")
+    return participant
+
+
+async def sign_in(request: Request, participant: Participant) -> None:
+    """Start a fresh session: nothing from before sign-in carries over but the language."""
+    settings = app_state(request).settings
+    lang = request.session.get("lang")
+    old = request.session.get("sid")
+    if isinstance(old, str):
+        await sessions.end(old, utcnow())
+    request.session.clear()
+    record = await sessions.start(
+        participant, now=utcnow(), max_age=timedelta(hours=settings.session_max_hours)
+    )
+    request.session.update(sid=record.id, csrf=secrets.token_urlsafe(32))
+    if lang:
+        request.session["lang"] = lang
+    request.state.viewer = participant
+
+
+async def sign_out(request: Request) -> None:
+    session_id = request.session.get("sid")
+    if isinstance(session_id, str):
+        await sessions.end(session_id, utcnow())
+    lang = request.session.get("lang")
+    request.session.clear()
+    if lang:
+        request.session["lang"] = lang
+    request.state.viewer = None
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return token
+
+
+async def checked_form(request: Request) -> FormData:
+    """The posted form, once its CSRF token matches this session's."""
+    try:
+        form = await request.form(max_files=0, max_fields=100)
+    except Exception:  # noqa: BLE001 - multipart parser errors vary
+        raise InvalidInput(N_("The form could not be read. Please try again."), "bad_form") from None
+    sent = form.get(CSRF_FIELD)
+    expected = request.session.get("csrf")
+    if not isinstance(sent, str) or not isinstance(expected, str) or not hmac.compare_digest(
+        sent, expected
+    ):
+        raise NotAllowed(
+            N_("This form has expired (or was sent from another site). "
+               "Reload the page and try again."),
+            "csrf_failed",
+        )
+    return form
+
+
+def request_locale(request: Request) -> str:
+    chosen = normalise(request.query_params.get("lang"))
+    if chosen:
+        request.session["lang"] = chosen
+        return chosen
+    remembered = normalise(request.session.get("lang"))
+    if remembered:
+        return remembered
+    default = app_state(request).settings.default_locale
+    return negotiate(request.headers.get("accept-language"), default)
+
+
+def flash(request: Request, message: str, kind: str = "info", **params: str | int) -> None:
+    """A message shown once on the next page; stored untranslated, shown translated."""
+    request.session["flash"] = {"message": message, "kind": kind, "params": params}
+
+
+def pop_flash(request: Request) -> dict[str, Any] | None:
+    value = request.session.pop("flash", None)
+    return value if isinstance(value, dict) else None

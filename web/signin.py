@@ -1,0 +1,99 @@
+"""Sign-in pages: the emailed link (social providers plug in beside it), sign-out."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from contests import jobs
+from contests.clock import utcnow
+from oauth import email_links
+from oauth.identities import Profile
+from oauth.identities import sign_in as sign_in_identity
+from web.queue import enqueue
+from web.rendering import local_path, page, redirect
+from web.session import checked_form, request_locale, sign_in, sign_out
+from web.ratelimit import rate_limit
+from web.state import app_state
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def login_page(request: Request) -> Response:
+    return await page(
+        request, "participant/login.html", next=local_path(request.query_params.get("next"))
+    )
+
+
+async def request_link(request: Request) -> Response:
+    next_path = local_path(request.query_params.get("next"))
+    request.state.back = f"/login?next={quote(next_path)}"
+    form = await checked_form(request)
+    next_path = local_path(str(form.get("next", next_path)))
+    request.state.back = f"/login?next={quote(next_path)}"
+    email = str(form.get("email", "")).strip()
+    state = app_state(request)
+    settings = state.settings
+    await rate_limit(request, settings.sign_in_limit, "sign-in-client", client_address(request))
+    await rate_limit(request, settings.sign_in_limit, "sign-in-address", email.lower())
+    message_id = await email_links.send_link(
+        email,
+        next_path=next_path,
+        locale=request_locale(request),
+        now=utcnow(),
+        base_url=settings.base_url,
+        lifetime=timedelta(minutes=settings.sign_in_link_minutes),
+        reply_to=settings.mail_from,
+    )
+    await enqueue(request, jobs.SEND_EMAIL, message_id)
+    return redirect("/login/sent")
+
+
+async def link_sent(request: Request) -> Response:
+    return await page(request, "participant/login_sent.html")
+
+
+async def confirm_link(request: Request) -> Response:
+    """Mail scanners open links: a GET only shows a button, the POST signs in."""
+    link = await email_links.peek(request.path_params["token"], utcnow())
+    return await page(request, "participant/login_confirm.html", email=link.email)
+
+
+async def use_link(request: Request) -> Response:
+    await checked_form(request)
+    link = await email_links.redeem(request.path_params["token"], utcnow())
+    participant = await sign_in_identity(
+        Profile(
+            provider=email_links.PROVIDER,
+            subject=link.email,
+            email=link.email,
+            email_verified=True,
+            locale=link.locale,
+        ),
+        locale=link.locale,
+        now=utcnow(),
+    )
+    await sign_in(request, participant)
+    return redirect(local_path(link.next_path))
+
+
+async def logout(request: Request) -> Response:
+    await checked_form(request)
+    await sign_out(request)
+    return redirect("/")
+
+
+routes = [
+    Route("/login", login_page, name="login"),
+    Route("/login/email", request_link, methods=["POST"], name="login_email"),
+    Route("/login/sent", link_sent, name="login_sent"),
+    Route("/auth/email/{token}", confirm_link, name="email_link"),
+    Route("/auth/email/{token}", use_link, methods=["POST"], name="email_link_use"),
+    Route("/logout", logout, methods=["POST"], name="logout"),
+]

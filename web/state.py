@@ -1,0 +1,28 @@
+"""What the app holds for its lifetime, reachable from every request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from arq.connections import ArqRedis
+from starlette.requests import Request
+
+from contests.settings import Settings
+from contests.tokens import Tokens
+
+if TYPE_CHECKING:
+    from web.ratelimit import Limiter
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    tokens: Tokens
+    queue: ArqRedis | None = None
+    limiter: Limiter | None = None
+
+
+def app_state(request: Request) -> AppState:
+    state: AppState = request.app.state.gymkana
+    return state
