@@ -4,6 +4,7 @@ an SMTP server (aiosmtpd), the ASGI app and an arq worker."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 import socket
@@ -199,11 +200,11 @@ async def worker(settings: Settings) -> AsyncIterator[Any]:
     task = asyncio.create_task(arq_worker.async_run())
     yield arq_worker
     task.cancel()
-    try:
+    with contextlib.suppress(asyncio.CancelledError):
         await task
-    except asyncio.CancelledError:
-        pass
-    await arq_worker.close()
+    # close() cancels what still runs and awaits it; a cancelled job is expected here.
+    with contextlib.suppress(asyncio.CancelledError):
+        await arq_worker.close()
     await _flush_queue(settings)
 
 

@@ -1,0 +1,387 @@
+"""`gymkana demo`: the web app, a worker and a small brand site in one process, on SQLite.
+
+A newcomer runs one command and can play a whole contest: sign in through the demo mailbox,
+follow a visit step to the brand's site, find the secret code there, and close the contest
+from the console to watch the draw.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+import sys
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Mount
+from starlette.staticfiles import PathLike, StaticFiles
+from starlette.types import Scope
+from tortoise import Tortoise
+from tortoise.transactions import in_transaction
+
+from contests.authoring import ContestDraft, StepDraft, add_prize, add_step, create_contest
+from contests.brands import add_marketer, create_brand
+from contests.clock import utcnow
+from contests.db import tortoise_config
+from contests.errors import ConfigurationError
+from contests.ids import slugify
+from contests.lifecycle import publish
+from contests.models import Brand, Contest, ContestStatus, Step, StepKind
+from contests.settings import Settings, load_settings
+from web.app import create_app
+from web.cli import _check_services, _migrate
+from workers.settings import build_worker
+
+SITE_DIR = Path(__file__).resolve().parent / "demo_site"
+# The brand pages name the app at its default address, as a real brand site would: in the
+# snippet tag its marketer pasted and in its link to the contest.
+PASTED_APP_ORIGIN = "http://127.0.0.1:8000"
+
+BRAND_NAME = "Café Aurora"
+BRAND_SLUG = slugify(BRAND_NAME)
+MARKETER_EMAIL = "marketer@demo.gymkana.test"
+MENU_CODE = "AURORA-2026"
+ACTOR = "demo"
+LOOPBACK_NAMES = ("127.0.0.1", "localhost")
+WILDCARD_HOSTS = ("", "0.0.0.0", "::")  # noqa: S104 - names of "every interface", not a bind
+
+
+@dataclass(frozen=True)
+class DemoContest:
+    """What the banner needs to know about the seeded contest, fresh or from an earlier run."""
+
+    slug: str
+    status: ContestStatus
+    site_origin: str
+
+
+def run_demo(host: str, port: int, site_port: int) -> None:
+    browser_host = _browser_host(host)
+    try:
+        settings = load_settings(demo=True, base_url=f"http://{browser_host}:{port}")
+    except ConfigurationError as exc:
+        sys.exit(f"gymkana: invalid settings: {exc}")
+    # The worker's cron logs a line every few seconds: keep the banner readable.
+    for name in ("arq", "tortoise"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    site_origin = f"http://{browser_host}:{site_port}"
+    # Listening first means a busy port fails before anything is seeded or printed.
+    app_socket = _listen(host, port, "--port")
+    site_socket = _listen(host, site_port, "--site-port")
+    try:
+        asyncio.run(_demo(settings, site_origin, app_socket, site_socket))
+    except KeyboardInterrupt:
+        # Ctrl-C before serving started (during migrations or seeding): nothing to report.
+        pass
+    finally:
+        app_socket.close()
+        site_socket.close()
+    print("Gymkana demo stopped.", flush=True)
+
+
+def _browser_host(host: str) -> str:
+    """Where a browser on this machine reaches a server bound to `host`."""
+    return "127.0.0.1" if host in WILDCARD_HOSTS else host
+
+
+def _listen(host: str, port: int, option: str) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        sys.exit(
+            f"gymkana: cannot listen on {host}:{port} ({exc.strerror}). Choose another {option}."
+        )
+    return sock
+
+
+async def _demo(
+    settings: Settings, site_origin: str, app_socket: socket.socket, site_socket: socket.socket
+) -> None:
+    await _check_services(settings)
+    await _migrate(settings)
+    await Tortoise.init(config=tortoise_config(settings.database_url), _enable_global_fallback=True)
+    try:
+        seeded = await _seed(site_origin)
+        demo = await _demo_contest()
+        print(_banner(settings, demo, seeded=seeded, site_origin=site_origin), flush=True)
+        # Created after Tortoise.init, so the servers' and the worker's tasks share its context.
+        await _serve_all(settings, app_socket, site_socket)
+    finally:
+        await Tortoise.close_connections()
+
+
+# --- Seeding -----------------------------------------------------------------------------
+
+
+async def _seed(site_origin: str) -> bool:
+    """Create the demo brand and its live contest, once: later runs keep what people did."""
+    async with in_transaction():
+        if await Brand.filter(slug=BRAND_SLUG).exists():
+            return False
+        now = utcnow()
+        host = urlsplit(site_origin).hostname or "127.0.0.1"
+        domains = [*LOOPBACK_NAMES, *([host] if host not in LOOPBACK_NAMES else [])]
+        brand = await create_brand(
+            name=BRAND_NAME,
+            domains=domains,
+            reply_to="hola@cafe-aurora.example",
+            now=now,
+            actor=ACTOR,
+        )
+        await add_marketer(brand, MARKETER_EMAIL, name="Marta (Café Aurora)", actor=ACTOR, now=now)
+        contest = await create_contest(brand, _contest_draft(now), actor=ACTOR, now=now)
+        await _add_prizes(contest, now)
+        for draft in _step_drafts(site_origin):
+            await add_step(contest, draft, actor=ACTOR, now=now)
+        await publish(contest, actor=ACTOR, now=now)
+    return True
+
+
+def _contest_draft(now: datetime) -> ContestDraft:
+    return ContestDraft(
+        title="La ruta del café",
+        description=(
+            "Recorre nuestra web como si fuera una cata: descubre de dónde viene el café que "
+            "tostamos cada semana, pásate por nuestras tiendas y encuentra el código secreto "
+            "escondido en la carta. Cada paso suma papeletas para el sorteo."
+        ),
+        # Started a minute ago so the contest is live as soon as the demo is up.
+        starts_at=now - timedelta(minutes=1),
+        ends_at=now + timedelta(days=7),
+        timezone="Europe/Madrid",
+        alternates=2,
+    )
+
+
+async def _add_prizes(contest: Contest, now: datetime) -> None:
+    await add_prize(
+        contest,
+        name="Un año de café",
+        description="Un paquete de 250 g de nuestro café de temporada cada mes, durante un año.",
+        quantity=1,
+        actor=ACTOR,
+        now=now,
+    )
+    await add_prize(
+        contest,
+        name="Cata para dos",
+        description="Una cata guiada de tres orígenes en nuestra tienda de Malasaña, para dos.",
+        quantity=2,
+        actor=ACTOR,
+        now=now,
+    )
+
+
+def _step_drafts(site_origin: str) -> list[StepDraft]:
+    return [
+        StepDraft(
+            kind=StepKind.VISIT,
+            title="Descubre de dónde viene nuestro café",
+            clue=(
+                "Visita la página «Origen» de nuestra web y quédate unos segundos: allí "
+                "contamos qué fincas de Huila y Yirgacheffe nos envían cada saco."
+            ),
+            points=2,
+            required=True,
+            target_url=f"{site_origin}/es/origen.html",
+            dwell_seconds=5,
+        ),
+        StepDraft(
+            kind=StepKind.VISIT,
+            title="Encuentra tu tienda más cercana",
+            clue="Echa un vistazo a nuestras tiendas: ¿cuál te pilla más cerca?",
+            points=1,
+            required=False,
+            target_url=f"{site_origin}/es/tiendas.html",
+            dwell_seconds=5,
+        ),
+        StepDraft(
+            kind=StepKind.CODE,
+            title="El código secreto de la carta",
+            clue=(
+                "El código está escondido en nuestra carta, en la web de Café Aurora "
+                f"({site_origin}/es/carta.html). Escríbelo aquí."
+            ),
+            points=3,
+            required=True,
+            code=MENU_CODE,
+        ),
+    ]
+
+
+async def _demo_contest() -> DemoContest | None:
+    contest = await Contest.filter(brand__slug=BRAND_SLUG).order_by("-id").first()
+    if contest is None:
+        return None
+    step = await Step.filter(contest=contest, kind=StepKind.VISIT).order_by("position").first()
+    target = urlsplit(step.target_url if step and step.target_url else "")
+    return DemoContest(
+        slug=contest.slug, status=contest.status, site_origin=f"{target.scheme}://{target.netloc}"
+    )
+
+
+# --- The banner --------------------------------------------------------------------------
+
+
+def _banner(settings: Settings, demo: DemoContest | None, *, seeded: bool, site_origin: str) -> str:
+    base = settings.base_url
+    lines = [
+        "",
+        "Gymkana demo is running. Press Ctrl-C to stop it.",
+        "",
+        f"  Participant site  {base}/",
+    ]
+    if demo is not None:
+        lines.append(f"  Demo contest      {base}/c/{demo.slug}")
+    lines += [
+        f"  Brand site        {site_origin}/  (es: {site_origin}/es/, en: {site_origin}/en/)",
+        f"  Console           {base}/console  (sign in as {MARKETER_EMAIL})",
+    ]
+    if settings.mail_captured:
+        lines.append(
+            f"  Demo mailbox      {base}/demo/mailbox  (no SMTP_URL: mail stays here, "
+            "open your sign-in link from it)"
+        )
+    else:
+        lines.append("  Mail              sent through SMTP_URL")
+    lines += [
+        "  Code step         the secret code is on the brand's menu page "
+        f"({site_origin}/es/carta.html)",
+        f"  Database          {settings.database_url}"
+        + ("  (demo data created now)" if seeded else "  (demo data from an earlier run)"),
+        *_notes(demo, site_origin, settings),
+        "",
+        "Walkthrough:",
+        f"  1. Open {base}/login and sign in with any email address.",
+        "  2. Open the demo mailbox and click the sign-in link in the newest message.",
+        "  3. Open the demo contest and enter it.",
+        "  4. Follow a visit step: stay 5 s on the brand page; the overlay says when it counted.",
+        "  5. Find the code on the brand's menu page and type it into the code step.",
+        f"  6. In another browser or a private window, sign in as {MARKETER_EMAIL}, open the "
+        "contest in the console, press “Close now”, then see the winners and their email in "
+        "the mailbox.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _notes(demo: DemoContest | None, site_origin: str, settings: Settings) -> list[str]:
+    """Warn when an earlier run's data does not fit this one, and say how to start over."""
+    if demo is None:
+        problems = ["the demo brand has no contest"]
+    else:
+        problems = []
+        if demo.status is not ContestStatus.LIVE:
+            problems.append(f"the demo contest is {demo.status.value}")
+        if demo.site_origin != site_origin:
+            problems.append(f"its visit steps lead to the brand site at {demo.site_origin}")
+    if not problems:
+        return []
+    path = settings.sqlite_path()
+    start_over = f"delete {path} to start over" if path else "use an empty database to start over"
+    return [f"  Note: {'; '.join(problems)} (seeded by an earlier run): {start_over}."]
+
+
+# --- Serving -----------------------------------------------------------------------------
+
+
+class _Server(uvicorn.Server):
+    """A uvicorn server that leaves signals alone: the demo stops all its parts together."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class _BrandPages(StaticFiles):
+    """The brand's static site, its links to the app pointed at wherever the demo app listens."""
+
+    def __init__(self, app_origin: str) -> None:
+        super().__init__(directory=SITE_DIR, html=True)
+        self.app_origin = app_origin
+
+    def file_response(
+        self,
+        full_path: PathLike,
+        stat_result: os.stat_result,
+        scope: Scope,
+        status_code: int = 200,
+    ) -> Response:
+        path = Path(full_path)
+        if path.suffix != ".html" or self.app_origin == PASTED_APP_ORIGIN:
+            return super().file_response(full_path, stat_result, scope, status_code)
+        html = path.read_text(encoding="utf-8").replace(
+            f'"{PASTED_APP_ORIGIN}/', f'"{self.app_origin}/'
+        )
+        return HTMLResponse(html, status_code=status_code)
+
+
+def brand_site(app_origin: str) -> Starlette:
+    return Starlette(routes=[Mount("/", app=_BrandPages(app_origin))])
+
+
+async def _serve_all(
+    settings: Settings, app_socket: socket.socket, site_socket: socket.socket
+) -> None:
+    app_server = _Server(
+        uvicorn.Config(create_app(settings, manage_database=False), log_level="warning")
+    )
+    site_server = _Server(uvicorn.Config(brand_site(settings.base_url), log_level="warning"))
+    # Built inside the running loop: arq's Worker binds to the current event loop.
+    worker = build_worker(settings, manage_database=False, handle_signals=False)
+
+    def stop() -> None:
+        for server in (app_server, site_server):
+            server.should_exit = True
+        worker.handle_sig(signal.SIGINT)
+
+    def on_signal() -> None:
+        # A second Ctrl-C stops waiting for open connections, as plain uvicorn does.
+        for server in (app_server, site_server):
+            server.force_exit = server.should_exit
+        stop()
+
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, on_signal)
+    try:
+        async with asyncio.TaskGroup() as group:
+            group.create_task(_part(app_server.serve([app_socket]), stop))
+            group.create_task(_part(site_server.serve([site_socket]), stop))
+            group.create_task(_part(_quietly_cancelled(worker.async_run()), stop))
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+        await _quietly_cancelled(worker.close())
+
+
+async def _part(work: Awaitable[None], stop: Callable[[], None]) -> None:
+    """Run one part of the demo; when it ends, for whatever reason, the others follow."""
+    try:
+        await work
+    finally:
+        stop()
+
+
+async def _quietly_cancelled(work: Awaitable[None]) -> None:
+    """arq stops by cancelling its own tasks; that is an ending, not our task being cancelled."""
+    try:
+        await work
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise
