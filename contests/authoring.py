@@ -82,7 +82,9 @@ async def _unique_slug(title: str) -> str:
     return slug
 
 
-async def create_contest(brand: Brand, draft: ContestDraft, *, actor: str, now: datetime) -> Contest:
+async def create_contest(
+    brand: Brand, draft: ContestDraft, *, actor: str, now: datetime
+) -> Contest:
     if not draft.title.strip():
         raise InvalidInput(N_("The contest needs a title."), "title_required")
     check_zone(draft.timezone)
@@ -151,9 +153,7 @@ async def add_prize(
 ) -> Prize:
     _require_editable(contest)
     if contest.status is not ContestStatus.DRAFT:
-        raise Conflict(
-            N_("Prizes are fixed once the contest is published."), "prizes_fixed"
-        )
+        raise Conflict(N_("Prizes are fixed once the contest is published."), "prizes_fixed")
     if not name.strip():
         raise InvalidInput(N_("The prize needs a name."), "prize_name_required")
     if not 1 <= quantity <= 1000:
@@ -167,8 +167,13 @@ async def add_prize(
         position=position,
     )
     await audit.record(
-        actor=actor, action="prize.added", brand=contest.brand, target=contest.slug, now=now,
-        prize=prize.name, quantity=quantity,
+        actor=actor,
+        action="prize.added",
+        brand=contest.brand,
+        target=contest.slug,
+        now=now,
+        prize=prize.name,
+        quantity=quantity,
     )
     return prize
 
@@ -221,7 +226,12 @@ async def add_step(contest: Contest, draft: StepDraft, *, actor: str, now: datet
         code_hash=code_hash,
     )
     await audit.record(
-        actor=actor, action="step.added", brand=contest.brand, target=contest.slug, now=now,
-        step=step.title, kind=str(step.kind),
+        actor=actor,
+        action="step.added",
+        brand=contest.brand,
+        target=contest.slug,
+        now=now,
+        step=step.title,
+        kind=str(step.kind),
     )
     return step

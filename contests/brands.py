@@ -46,9 +46,7 @@ async def create_brand(
     if not name.strip():
         raise InvalidInput(N_("The brand needs a name."), "name_required")
     if "@" not in reply_to:
-        raise InvalidInput(
-            N_("The reply-to address must be an email address."), "invalid_reply_to"
-        )
+        raise InvalidInput(N_("The reply-to address must be an email address."), "invalid_reply_to")
     slug = slugify(name, 60)
     if await Brand.filter(slug=slug).exists():
         raise Conflict(N_("A brand called “%(name)s” already exists."), "brand_exists", name=name)
@@ -95,9 +93,7 @@ async def add_marketer(
         raise Conflict(
             N_("%(email)s can already use this brand's console."), "marketer_exists", email=address
         ) from None
-    await audit.record(
-        actor=actor, action="marketer.added", brand=brand, target=address, now=now
-    )
+    await audit.record(actor=actor, action="marketer.added", brand=brand, target=address, now=now)
     return marketer
 
 

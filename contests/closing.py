@@ -21,23 +21,22 @@ from contests.models import (
     Step,
     Winner,
 )
+from contests.queries import ids
 
 OPEN = (ContestStatus.LIVE, ContestStatus.SCHEDULED)
 
 
 async def _eligible(contest: Contest, closed_at: datetime) -> list[draw.FrozenEntry]:
-    required = {
-        int(i)
-        for i in await Step.filter(contest=contest, required=True).values_list("id", flat=True)
-    }
+    required = set(await ids(Step.filter(contest=contest, required=True)))
     points: dict[int, int] = {}
     done: dict[int, set[int]] = {}
     completions = await Completion.filter(
         entry__contest=contest, completed_at__lte=closed_at
-    ).values_list("entry_id", "step_id", "points")
-    for entry_id, step_id, step_points in completions:
-        points[entry_id] = points.get(entry_id, 0) + int(step_points)
-        done.setdefault(entry_id, set()).add(int(step_id))
+    ).values("entry_id", "step_id", "points")
+    for row in completions:
+        entry_id = int(row["entry_id"])
+        points[entry_id] = points.get(entry_id, 0) + int(row["points"])
+        done.setdefault(entry_id, set()).add(int(row["step_id"]))
     entries = await Entry.filter(contest=contest, created_at__lte=closed_at).exclude(
         status=EntryStatus.DISQUALIFIED
     )
@@ -65,7 +64,9 @@ async def close(contest_id: int, now: datetime, *, actor: str = "system") -> boo
             frozen_at=now,
             list_digest=draw.list_digest(entries),
             chain_head=contest.entry_chain_head,
-            frozen_list=[[e.pseudonym, e.weight] for e in sorted(entries, key=lambda e: e.pseudonym)],
+            frozen_list=[
+                [e.pseudonym, e.weight] for e in sorted(entries, key=lambda e: e.pseudonym)
+            ],
         )
         await audit.record(
             actor=actor,
@@ -150,7 +151,9 @@ async def run_draw(contest_id: int, now: datetime, *, base_url: str) -> list[Win
     return winners
 
 
-async def _queue_winner_mail(contest: Contest, winner: Winner, now: datetime, base_url: str) -> None:
+async def _queue_winner_mail(
+    contest: Contest, winner: Winner, now: datetime, base_url: str
+) -> None:
     participant = winner.entry.participant
     if participant is None or not participant.email:
         return

@@ -28,6 +28,10 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
     }
 
 
+# What `gymkana makemigrations` compares the models with: only the models matter.
+MIGRATIONS_CONFIG = tortoise_config("sqlite://:memory:")
+
+
 async def migrate(database_url: str) -> None:
     """Apply every migration not yet applied; safe to run at each start."""
     try:

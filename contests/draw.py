@@ -158,11 +158,11 @@ def draw_order(
         # A 256-bit number reduced modulo any realistic total weight has a bias far below
         # 2**-190: simpler to re-implement than rejection sampling, and just as fair.
         r = int.from_bytes(hashlib.sha256(key).digest(), "big") % total
-        for i, entry in enumerate(remaining):
-            if r < entry.weight:
-                break
-            r -= entry.weight
-        picked = remaining.pop(i)
+        index = 0
+        while r >= remaining[index].weight:
+            r -= remaining[index].weight
+            index += 1
+        picked = remaining.pop(index)
         total -= picked.weight
         order.append(picked.pseudonym)
         k += 1

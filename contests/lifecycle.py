@@ -7,6 +7,7 @@ from datetime import datetime
 from contests import audit, draw
 from contests.errors import N_, Conflict
 from contests.models import Contest, ContestStatus, Prize, Step
+from contests.queries import ids
 
 
 async def publish(contest: Contest, *, actor: str, now: datetime) -> None:
@@ -46,11 +47,11 @@ async def open_due(now: datetime) -> int:
 
 async def due_for_closing(now: datetime) -> list[int]:
     """Contests past their end that still have to be closed or drawn."""
-    late = await Contest.filter(
-        status__in=[ContestStatus.LIVE, ContestStatus.SCHEDULED], ends_at__lte=now
-    ).values_list("id", flat=True)
-    undrawn = await Contest.filter(status=ContestStatus.CLOSED).values_list("id", flat=True)
-    return sorted({int(i) for i in [*late, *undrawn]})
+    late = await ids(
+        Contest.filter(status__in=[ContestStatus.LIVE, ContestStatus.SCHEDULED], ends_at__lte=now)
+    )
+    undrawn = await ids(Contest.filter(status=ContestStatus.CLOSED))
+    return sorted({*late, *undrawn})
 
 
 def accepting_entries(contest: Contest, now: datetime) -> bool:

@@ -9,6 +9,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 
 from contests.models import Brand, Outbox, OutboxStatus
+from contests.queries import ids
 from contests.templating import render
 
 MAX_ATTEMPTS = 8
@@ -57,10 +58,11 @@ async def queue(
 
 
 async def due(now: datetime, limit: int = 100) -> list[int]:
-    ids = await Outbox.filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now).order_by(
-        "id"
-    ).limit(limit).values_list("id", flat=True)
-    return [int(i) for i in ids]
+    return await ids(
+        Outbox.filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now)
+        .order_by("id")
+        .limit(limit)
+    )
 
 
 async def claim_for_sending(message_id: int) -> Outbox | None:

@@ -55,7 +55,7 @@ class Brand(Model):
     name = fields.CharField(max_length=120)
     # The hosts of the brand's own site: visit links may only lead there, and only
     # pages there may report visits.
-    site_domains: list[str] = fields.JSONField(default=list)  # type: ignore[assignment]
+    site_domains: list[str] = fields.JSONField(default=list)
     reply_to = fields.CharField(max_length=254)
     public_key = fields.CharField(max_length=32, unique=True)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -284,10 +284,10 @@ class Draw(Model):
     list_digest = fields.CharField(max_length=64)
     chain_head = fields.CharField(max_length=64)
     # [[pseudonymous id, weight], ...] sorted by id: the list the draw ran over.
-    frozen_list: list[list[object]] = fields.JSONField(default=list)  # type: ignore[assignment]
+    frozen_list: list[list[object]] = fields.JSONField(default=list)
     public_randomness = fields.CharField(max_length=200, default="")
     drawn_at = fields.DatetimeField(null=True)
-    certificate: dict[str, object] | None = fields.JSONField(null=True)  # type: ignore[assignment]
+    certificate: dict[str, object] | None = fields.JSONField(null=True)
 
     class Meta:
         table = "draw"
@@ -350,7 +350,7 @@ class AuditLog(Model):
     actor = fields.CharField(max_length=254)
     action = fields.CharField(max_length=60)
     target = fields.CharField(max_length=120, default="")
-    data: dict[str, object] = fields.JSONField(default=dict)  # type: ignore[assignment]
+    data: dict[str, object] = fields.JSONField(default=dict)
     created_at = fields.DatetimeField()
 
     class Meta:

@@ -11,7 +11,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contests.errors import ConfigurationError
 
-DEMO_SECRET_KEY = "demo-only-not-secret-0123456789abcdef"
+# Used only with DEMO=true, whose data is throwaway; any real run must set SECRET_KEY.
+DEMO_SECRET_KEY = "demo-only-not-secret-0123456789abcdef"  # noqa: S105
 
 
 class Settings(BaseSettings):

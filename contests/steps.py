@@ -26,6 +26,7 @@ from contests.models import (
     VisitReport,
     VisitStatus,
 )
+from contests.queries import ids
 from contests.tokens import Tokens
 
 VISIT_PARAM = "gk"
@@ -44,9 +45,7 @@ class VisitInfo:
 
 
 async def _completed_ids(entry: Entry) -> set[int]:
-    return {
-        int(i) for i in await Completion.filter(entry=entry).values_list("step_id", flat=True)
-    }
+    return set(await ids(Completion.filter(entry=entry), "step_id"))
 
 
 def _require_open(contest: Contest, now: datetime) -> None:
@@ -82,7 +81,12 @@ async def start_visit(tokens: Tokens, link_token: str, *, max_age: int, now: dat
         )
     visit = tokens.sign(
         "visit",
-        {"e": entry.public_id, "s": step.public_id, "t": now.timestamp(), "n": secrets.token_hex(8)},
+        {
+            "e": entry.public_id,
+            "s": step.public_id,
+            "t": now.timestamp(),
+            "n": secrets.token_hex(8),
+        },
     )
     parts = urlsplit(step.target_url)
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != VISIT_PARAM]
@@ -94,10 +98,8 @@ async def describe_visit(tokens: Tokens, visit_token: str) -> VisitInfo:
     """What the snippet's overlay shows on the brand page."""
     payload = tokens.read("visit", visit_token, VISIT_TOKEN_SECONDS)
     entry, step, contest = await _load(str(payload.get("e")), str(payload.get("s")))
-    steps = await Step.filter(contest=contest).order_by("position", "id").values_list(
-        "id", flat=True
-    )
-    number = list(steps).index(step.id) + 1
+    steps = await ids(Step.filter(contest=contest).order_by("position", "id"))
+    number = steps.index(step.id) + 1
     done = await Completion.filter(entry=entry).count()
     return VisitInfo(contest, step, entry, number, len(steps), done)
 
@@ -164,10 +166,7 @@ async def verify_visit(report_id: int) -> VisitReport | None:
 
 async def pending_visit_reports(older_than: datetime) -> list[int]:
     """Reports a lost job left behind; a cron hands them to the worker again."""
-    ids = await VisitReport.filter(
-        status=VisitStatus.PENDING, reported_at__lte=older_than
-    ).values_list("id", flat=True)
-    return [int(i) for i in ids]
+    return await ids(VisitReport.filter(status=VisitStatus.PENDING, reported_at__lte=older_than))
 
 
 async def submit_code(entry: Entry, step: Step, code: str, now: datetime) -> bool:

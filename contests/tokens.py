@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
@@ -19,7 +19,8 @@ class Tokens:
         return URLSafeTimedSerializer(self._secret_key, salt=f"gymkana.{purpose}")
 
     def sign(self, purpose: str, payload: dict[str, Any]) -> str:
-        return cast(str, self._serializer(purpose).dumps(payload))
+        token: str = self._serializer(purpose).dumps(payload)
+        return token
 
     def read(self, purpose: str, token: str, max_age_seconds: int) -> dict[str, Any]:
         try:
@@ -31,8 +32,10 @@ class Tokens:
             ) from None
         except BadSignature:
             raise InvalidInput(
-                N_("This link is not valid: it may have been cut or changed. "
-                   "Go back to the contest page and follow the link from there."),
+                N_(
+                    "This link is not valid: it may have been cut or changed. "
+                    "Go back to the contest page and follow the link from there."
+                ),
                 "link_invalid",
             ) from None
         if not isinstance(payload, dict):

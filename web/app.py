@@ -51,9 +51,12 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.gymkana = state
         if manage_database:
-            async with RegisterTortoise(
-                app, config=tortoise_config(settings.database_url), _enable_global_fallback=True
-            ), _queue(state, settings):
+            async with (
+                RegisterTortoise(
+                    app, config=tortoise_config(settings.database_url), _enable_global_fallback=True
+                ),
+                _queue(state, settings),
+            ):
                 yield
         else:
             async with _queue(state, settings):

@@ -91,17 +91,20 @@ def cmd_create_marketer(args: argparse.Namespace) -> None:
     from contests.clock import utcnow
     from contests.db import tortoise_config
     from contests.models import Brand
+    from contests.queries import column
 
     settings = _settings()
 
     async def run() -> str:
         await _migrate(settings)
-        await Tortoise.init(config=tortoise_config(settings.database_url), _enable_global_fallback=True)
+        await Tortoise.init(
+            config=tortoise_config(settings.database_url), _enable_global_fallback=True
+        )
         try:
             brand = await Brand.filter(slug=args.brand).first() if args.brand else None
             if brand is None:
                 if not args.brand_name:
-                    brands = ", ".join(await Brand.all().values_list("slug", flat=True)) or "none yet"
+                    brands = ", ".join(await column(Brand.all(), "slug")) or "none yet"
                     raise GymkanaError(
                         f"Name an existing brand with --brand ({brands}) "
                         "or create one with --brand-name and --domain.",
@@ -155,20 +158,12 @@ def cmd_verify(args: argparse.Namespace) -> None:
 
 
 def cmd_makemigrations(args: argparse.Namespace) -> None:
-    import subprocess
+    from tortoise.cli.cli import run_cli_async
 
-    from contests.db import tortoise_config
-
-    config = json.dumps(tortoise_config("sqlite://:memory:"))
-    code = (
-        "import json, sys; from tortoise.cli import main; "
-        f"import builtins; builtins.GYMKANA_TORTOISE = json.loads({config!r}); "
-        "sys.exit(main())"
-    )
-    cmd = [sys.executable, "-c", code, "-c", "builtins.GYMKANA_TORTOISE", "makemigrations"]
+    argv = ["-c", "contests.db.MIGRATIONS_CONFIG", "makemigrations"]
     if args.name:
-        cmd += ["-n", args.name]
-    raise SystemExit(subprocess.call(cmd))
+        argv += ["-n", args.name]
+    raise SystemExit(asyncio.run(run_cli_async(argv)))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 
 from limits import parse
-from redis.asyncio import ConnectionPool
-from starlette.requests import Request
 from limits.aio.storage import RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
+from redis.asyncio import ConnectionPool
+from starlette.requests import Request
 
 from contests.errors import N_, RateLimited, Unavailable
 from web.state import app_state

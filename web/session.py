@@ -91,15 +91,21 @@ async def checked_form(request: Request) -> FormData:
     try:
         form = await request.form(max_files=0, max_fields=100)
     except Exception:  # noqa: BLE001 - multipart parser errors vary
-        raise InvalidInput(N_("The form could not be read. Please try again."), "bad_form") from None
+        raise InvalidInput(
+            N_("The form could not be read. Please try again."), "bad_form"
+        ) from None
     sent = form.get(CSRF_FIELD)
     expected = request.session.get("csrf")
-    if not isinstance(sent, str) or not isinstance(expected, str) or not hmac.compare_digest(
-        sent, expected
+    if (
+        not isinstance(sent, str)
+        or not isinstance(expected, str)
+        or not hmac.compare_digest(sent, expected)
     ):
         raise NotAllowed(
-            N_("This form has expired (or was sent from another site). "
-               "Reload the page and try again."),
+            N_(
+                "This form has expired (or was sent from another site). "
+                "Reload the page and try again."
+            ),
             "csrf_failed",
         )
     return form

@@ -15,9 +15,9 @@ from oauth import email_links
 from oauth.identities import Profile
 from oauth.identities import sign_in as sign_in_identity
 from web.queue import enqueue
+from web.ratelimit import rate_limit
 from web.rendering import local_path, page, redirect
 from web.session import checked_form, request_locale, sign_in, sign_out
-from web.ratelimit import rate_limit
 from web.state import app_state
 
 

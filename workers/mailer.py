@@ -14,7 +14,9 @@ from contests.models import Outbox
 def build(message: Outbox, mail_from: str) -> EmailMessage:
     email = EmailMessage()
     email["From"] = mail_from
-    email["To"] = formataddr((message.to_name, message.to_email)) if message.to_name else message.to_email
+    email["To"] = (
+        formataddr((message.to_name, message.to_email)) if message.to_name else message.to_email
+    )
     if message.reply_to:
         email["Reply-To"] = message.reply_to
     email["Subject"] = message.subject
@@ -36,6 +38,6 @@ async def deliver(message: Outbox, *, smtp_url: str, mail_from: str) -> None:
         username=unquote(parts.username) if parts.username else None,
         password=unquote(parts.password) if parts.password else None,
         use_tls=implicit_tls,
-        start_tls=True if parts.scheme == "smtp+starttls" else False,
+        start_tls=parts.scheme == "smtp+starttls",
         timeout=20,
     )

@@ -45,7 +45,9 @@ async def visit_info(request: Request) -> Response:
     """What the overlay on the brand page says: which step was found, in whose language."""
     origin = request.headers.get("origin")
     try:
-        info = await step_rules.describe_visit(app_state(request).tokens, request.path_params["token"])
+        info = await step_rules.describe_visit(
+            app_state(request).tokens, request.path_params["token"]
+        )
     except GymkanaError as exc:
         return _error(exc, "es")
     locale = info.entry.locale
@@ -55,12 +57,18 @@ async def visit_info(request: Request) -> Response:
         "dwell_seconds": info.step.dwell_seconds,
         "contest": {"title": info.contest.title, "url": f"{base}/c/{info.contest.slug}"},
         "text": {
-            "found": translate("Step %(number)s of %(total)s found!", locale,
-                               number=info.number, total=info.total),
-            "stay": translate("Stay on this page for %(seconds)s seconds so it counts.", locale,
-                              seconds=info.step.dwell_seconds),
+            "found": translate(
+                "Step %(number)s of %(total)s found!", locale, number=info.number, total=info.total
+            ),
+            "stay": translate(
+                "Stay on this page for %(seconds)s seconds so it counts.",
+                locale,
+                seconds=info.step.dwell_seconds,
+            ),
             "sent": translate("Done! Your visit is being checked.", locale),
-            "failed": translate("We could not record this visit. Go back to the contest and try again.", locale),
+            "failed": translate(
+                "We could not record this visit. Go back to the contest and try again.", locale
+            ),
             "back": translate("Back to the contest", locale),
             "close": translate("Close", locale),
         },

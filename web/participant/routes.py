@@ -13,11 +13,12 @@ from contests.clock import utcnow
 from contests.entries import enter, entry_of, progress
 from contests.errors import N_, NotFound
 from contests.lifecycle import accepting_entries
-from contests.models import Contest, ContestStatus, Draw, Entry, Step, Winner
+from contests.models import Contest, ContestStatus, Draw, Entry, Prize, Step, Winner
 from contests.steps import visit_link_token
+from oauth.identities import identities_of
+from web.ratelimit import rate_limit
 from web.rendering import page, redirect
 from web.session import checked_form, flash, request_locale, require_viewer, viewer
-from web.ratelimit import rate_limit
 from web.state import app_state
 
 PUBLIC = (ContestStatus.SCHEDULED, ContestStatus.LIVE, ContestStatus.CLOSED, ContestStatus.DRAWN)
@@ -31,9 +32,7 @@ async def _contest(slug: str) -> Contest:
 
 
 async def home(request: Request) -> Response:
-    contests = await Contest.filter(status__in=PUBLIC).prefetch_related("brand").order_by(
-        "ends_at"
-    )
+    contests = await Contest.filter(status__in=PUBLIC).prefetch_related("brand").order_by("ends_at")
     now = utcnow()
     open_now = [c for c in contests if accepting_entries(c, now)]
     upcoming = [c for c in contests if c.status is ContestStatus.SCHEDULED]
@@ -64,15 +63,15 @@ async def contest_page(request: Request) -> Response:
         else {}
     )
     all_steps = await Step.filter(contest=contest).order_by("position", "id")
-    winners = await Winner.filter(contest=contest).prefetch_related("entry", "prize").order_by(
-        "rank"
+    winners = (
+        await Winner.filter(contest=contest).prefetch_related("entry", "prize").order_by("rank")
     )
     my_win = next((w for w in winners if entry and w.entry.id == entry.id), None)
     return await page(
         request,
         "participant/contest.html",
         contest=contest,
-        prizes=await contest.prizes.all().order_by("position"),
+        prizes=await Prize.filter(contest=contest).order_by("position"),
         all_steps=all_steps,
         entry=entry,
         progress=mine,
@@ -96,8 +95,12 @@ async def enter_contest(request: Request) -> Response:
         locale=request_locale(request),
         now=utcnow(),
     )
-    flash(request, N_("You're in, %(name)s! Here is your first clue."), "success",
-          name=participant.display_name or "")
+    flash(
+        request,
+        N_("You're in, %(name)s! Here is your first clue."),
+        "success",
+        name=participant.display_name or "",
+    )
     return redirect(f"/c/{slug}#steps")
 
 
@@ -141,7 +144,7 @@ async def draw_page(request: Request) -> Response:
     participant = await viewer(request)
     entry = await entry_of(contest, participant)
     in_list = bool(
-        entry and record and any(p == entry.public_id for p, _ in record.frozen_list)  # type: ignore[misc]
+        entry and record and any(p == entry.public_id for p, _ in record.frozen_list)
     )
     return await page(
         request,
@@ -150,7 +153,9 @@ async def draw_page(request: Request) -> Response:
         draw=record,
         entry=entry,
         in_list=in_list,
-        certificate_json=json.dumps(record.certificate, indent=2) if record and record.certificate else "",
+        certificate_json=json.dumps(record.certificate, indent=2)
+        if record and record.certificate
+        else "",
     )
 
 
@@ -167,13 +172,15 @@ async def draw_json(request: Request) -> Response:
 
 async def my_account(request: Request) -> Response:
     participant = await require_viewer(request)
-    entries = await Entry.filter(participant=participant).prefetch_related("contest").order_by("-id")
+    entries = (
+        await Entry.filter(participant=participant).prefetch_related("contest").order_by("-id")
+    )
     rows = [(e, await progress(e)) for e in entries]
     return await page(
         request,
         "participant/account.html",
         rows=rows,
-        identities=await participant.identities.all(),
+        identities=await identities_of(participant),
     )
 
 
