@@ -25,7 +25,8 @@ class Settings(BaseSettings):
     secret_key: str = ""
     base_url: str = "http://127.0.0.1:8000"
     smtp_url: str = ""
-    mail_from: str = "Gymkana <no-reply@localhost>"
+    mail_from: str = "Gymkana <contests@localhost>"
+    mail_reply_to: str = ""
     demo: bool = False
     default_locale: str = "es"
     session_idle_minutes: int = Field(default=120, ge=5)
@@ -94,6 +95,11 @@ class Settings(BaseSettings):
     @property
     def secure_cookies(self) -> bool:
         return self.base_url.startswith("https://")
+
+    @property
+    def reply_to(self) -> str:
+        """Where replies to mail that belongs to no brand (sign-in links) go."""
+        return self.mail_reply_to or self.mail_from
 
     @property
     def mail_captured(self) -> bool:

@@ -49,7 +49,7 @@ async def request_link(request: Request) -> Response:
         now=utcnow(),
         base_url=settings.base_url,
         lifetime=timedelta(minutes=settings.sign_in_link_minutes),
-        reply_to=settings.mail_from,
+        reply_to=settings.reply_to,
     )
     await enqueue(request, jobs.SEND_EMAIL, message_id)
     return redirect("/login/sent")
