@@ -33,9 +33,11 @@ class Profile:
 async def sign_in(profile: Profile, *, locale: str, now: datetime) -> Participant:
     """The account behind this identity, created at its first sign-in."""
     async with in_transaction():
-        identity = await Identity.filter(
-            provider=profile.provider, subject=profile.subject
-        ).prefetch_related("participant").first()
+        identity = (
+            await Identity.filter(provider=profile.provider, subject=profile.subject)
+            .prefetch_related("participant")
+            .first()
+        )
         if identity is None:
             participant = await Participant.create(
                 public_id=public_id(),

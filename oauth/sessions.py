@@ -12,9 +12,7 @@ from contests.models import Participant, WebSession
 TOUCH_EVERY = timedelta(minutes=1)
 
 
-async def start(
-    participant: Participant, *, now: datetime, max_age: timedelta
-) -> WebSession:
+async def start(participant: Participant, *, now: datetime, max_age: timedelta) -> WebSession:
     return await WebSession.create(
         id=secrets.token_urlsafe(32),
         participant=participant,
@@ -25,9 +23,11 @@ async def start(
 
 
 async def resolve(session_id: str, *, now: datetime, idle: timedelta) -> Participant | None:
-    session = await WebSession.filter(id=session_id, revoked_at=None).prefetch_related(
-        "participant"
-    ).first()
+    session = (
+        await WebSession.filter(id=session_id, revoked_at=None)
+        .prefetch_related("participant")
+        .first()
+    )
     if session is None or session.expires_at <= now or session.last_seen_at + idle <= now:
         return None
     if now - session.last_seen_at >= TOUCH_EVERY:

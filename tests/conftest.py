@@ -127,7 +127,7 @@ class Mailbox:
 
     messages: list[EmailMessage] = field(default_factory=list)
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = message_from_bytes(envelope.content, policy=policy.default)
         assert isinstance(message, EmailMessage)
         self.messages.append(message)
@@ -185,7 +185,9 @@ async def app(settings: Settings) -> AsyncIterator[Any]:
 
 @pytest.fixture
 async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app, client=(f"10.0.{secrets.randbelow(250)}.{secrets.randbelow(250)}", 1234))
+    transport = httpx.ASGITransport(
+        app=app, client=(f"10.0.{secrets.randbelow(250)}.{secrets.randbelow(250)}", 1234)
+    )
     async with httpx.AsyncClient(
         transport=transport, base_url="http://testserver", follow_redirects=False
     ) as http:

@@ -74,7 +74,9 @@ async def live_contest(
     )
     await authoring.add_step(
         contest,
-        StepDraft(kind=StepKind.CODE, title="Find the code", clue="On the menu", points=3, code=code),
+        StepDraft(
+            kind=StepKind.CODE, title="Find the code", clue="On the menu", points=3, code=code
+        ),
         actor="test",
         now=now,
     )
@@ -102,7 +104,9 @@ def link_in(mailbox: Mailbox, address: str) -> str:
     return match.group(1)
 
 
-async def sign_in(client: httpx.AsyncClient, mailbox: Mailbox, address: str, next_path: str = "/") -> None:
+async def sign_in(
+    client: httpx.AsyncClient, mailbox: Mailbox, address: str, next_path: str = "/"
+) -> None:
     """Sign in the way a person does: ask for a link, open the email, press the button."""
     token = await csrf(client, f"/login?next={next_path}")
     response = await client.post(

@@ -46,16 +46,25 @@ async def test_a_marketer_builds_a_contest_and_a_participant_wins_it(
     contest_path = created.headers["location"]
     page = await marketer.get(contest_path)
     token = csrf_of(page.text)
-    for data in (
-        {"name": "A year of coffee", "quantity": "1"},
-    ):
+    for data in ({"name": "A year of coffee", "quantity": "1"},):
         added = await marketer.post(f"{contest_path}/prizes", data={"csrf_token": token, **data})
         assert added.status_code == 303
     for data in (
-        {"kind": "visit", "title": "Our origins", "points": "2", "required": "on",
-         "target_url": f"https://{BRAND_SITE}/origins", "dwell_seconds": "0"},
-        {"kind": "code", "title": "The menu code", "points": "3", "required": "on",
-         "code": "Aurora 2026"},
+        {
+            "kind": "visit",
+            "title": "Our origins",
+            "points": "2",
+            "required": "on",
+            "target_url": f"https://{BRAND_SITE}/origins",
+            "dwell_seconds": "0",
+        },
+        {
+            "kind": "code",
+            "title": "The menu code",
+            "points": "3",
+            "required": "on",
+            "code": "Aurora 2026",
+        },
     ):
         added = await marketer.post(f"{contest_path}/steps", data={"csrf_token": token, **data})
         assert added.status_code == 303

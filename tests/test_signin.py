@@ -14,7 +14,9 @@ from tests.conftest import Mailbox, eventually
 from tests.factories import csrf, csrf_of, email, link_in, sign_in
 
 
-async def _ask_link(client: httpx.AsyncClient, address: str, next_path: str = "/") -> httpx.Response:
+async def _ask_link(
+    client: httpx.AsyncClient, address: str, next_path: str = "/"
+) -> httpx.Response:
     token = await csrf(client, "/login")
     return await client.post(
         "/login/email", data={"email": address, "csrf_token": token, "next": next_path}
@@ -122,9 +124,7 @@ async def test_session_cookie_is_httponly_and_samesite_lax(client: httpx.AsyncCl
     assert "httponly" in cookie and "samesite=lax" in cookie
 
 
-async def test_an_idle_session_expires(
-    app: Any, worker: Any, mailbox: Mailbox
-) -> None:
+async def test_an_idle_session_expires(app: Any, worker: Any, mailbox: Mailbox) -> None:
     transport = httpx.ASGITransport(app=app, client=("10.2.0.2", 1))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as browser:
         address = email()
