@@ -211,10 +211,11 @@ async def worker(settings: Settings) -> AsyncIterator[Any]:
 
 
 async def _flush_queue(settings: Settings) -> None:
+    """Remove this run's keys only: other runs may share the Redis database."""
     redis = Redis.from_url(settings.redis_url)
+    patterns = [f"{settings.queue_name}*", f"arq:*:{settings.queue_name}:*"]
     try:
-        keys = [k async for k in redis.scan_iter(f"{settings.queue_name}*")]
-        keys += [k async for k in redis.scan_iter("arq:*")]
+        keys = [k for pattern in patterns async for k in redis.scan_iter(pattern)]
         if keys:
             await redis.delete(*keys)
     finally:

@@ -40,7 +40,17 @@ def worker_options(settings: Settings, *, manage_database: bool = True) -> dict[
             func(tasks.draw_contest, max_tries=5),
             func(tasks.close_contest, max_tries=5),
         ],
-        "cron_jobs": [cron(tasks.tick, second=TICK_SECONDS, run_at_startup=True, unique=True)],
+        "cron_jobs": [
+            cron(
+                tasks.tick,
+                second=TICK_SECONDS,
+                run_at_startup=True,
+                unique=True,
+                # arq's default id is global to the Redis database: installations sharing
+                # one Redis would each skip the other's ticks.
+                job_id=f"{settings.queue_name}:cron:tick",
+            )
+        ],
         "on_startup": startup,
         "on_shutdown": shutdown,
         "redis_settings": redis_settings,
