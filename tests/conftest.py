@@ -4,10 +4,12 @@ an SMTP server (aiosmtpd), the ASGI app and an arq worker."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import secrets
+import signal
 import socket
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -28,12 +30,12 @@ from contests.db import close as close_database
 from contests.db import migrate, tortoise_config
 from contests.settings import Settings, load_settings
 from web.app import create_app
-from workers.settings import build_worker
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 SECRET = "test-secret-" + "x" * 40
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _postgres_reachable(url: str) -> bool:
@@ -195,18 +197,45 @@ async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture(scope="session")
-async def worker(settings: Settings) -> AsyncIterator[Any]:
-    """A real arq worker on real Redis, running beside the tests."""
+async def worker(settings: Settings) -> AsyncIterator[subprocess.Popen[bytes]]:
+    """A real `gymkana worker` process on real Redis, against the test database."""
     await _flush_queue(settings)
-    arq_worker = build_worker(settings, manage_database=False, handle_signals=False)
-    task = asyncio.create_task(arq_worker.async_run())
-    yield arq_worker
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-    # close() cancels what still runs and awaits it; a cancelled job is expected here.
-    with contextlib.suppress(asyncio.CancelledError):
-        await arq_worker.close()
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "REDIS_URL": settings.redis_url,
+        "QUEUE_NAME": settings.queue_name,
+        "SECRET_KEY": settings.secret_key,
+        "BASE_URL": settings.base_url,
+        "SMTP_URL": settings.smtp_url,
+        "MAIL_FROM": settings.mail_from,
+        "WORKER_POLL_DELAY": str(settings.worker_poll_delay),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from web.cli import main; main()", "worker"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    redis = Redis.from_url(settings.redis_url)
+    try:
+        await eventually(lambda: redis.exists(f"{settings.queue_name}:health-check"), 20)
+    except AssertionError:
+        process.kill()
+        errors = process.stderr.read().decode() if process.stderr else ""
+        raise AssertionError(f"the worker did not start:\n{errors}") from None
+    finally:
+        await redis.aclose()
+    yield process
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    if process.stderr:
+        process.stderr.close()
     await _flush_queue(settings)
 
 
@@ -233,5 +262,3 @@ async def eventually(check: Any, timeout: float = 10.0, interval: float = 0.05) 
             raise AssertionError(f"gave up waiting after {timeout} s")
         await asyncio.sleep(interval)
 
-
-ROOT = Path(__file__).resolve().parent.parent
