@@ -76,7 +76,8 @@ async def update_domains(brand: Brand, domains: list[str], *, actor: str, now: d
 def normalise_email(email: str) -> str:
     email = email.strip()
     local, at, domain = email.rpartition("@")
-    if not at or not local or "." not in domain or len(email) > 254 or " " in email:
+    odd = " " in email or not email.isprintable()
+    if not at or not local or "." not in domain or len(email) > 254 or odd:
         raise InvalidInput(
             N_("“%(email)s” does not look like an email address."), "invalid_email", email=email
         )

@@ -5,17 +5,25 @@ from __future__ import annotations
 from typing import Any
 
 from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as run_migrations
 
 MODELS_APP = "models"
 
 
-def tortoise_config(database_url: str) -> dict[str, Any]:
+def connection_config(database_url: str) -> dict[str, Any]:
     url = database_url
     if url.startswith("postgresql://"):
         url = "postgres://" + url.removeprefix("postgresql://")
+    connection = expand_db_url(url)
+    if connection["engine"] == "tortoise.backends.sqlite":
+        connection["engine"] = "contests.sqlite_engine"
+    return connection
+
+
+def tortoise_config(database_url: str) -> dict[str, Any]:
     return {
-        "connections": {"default": url},
+        "connections": {"default": connection_config(database_url)},
         "apps": {
             MODELS_APP: {
                 "models": ["contests.models"],

@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     @classmethod
     def _known_database(cls, value: str) -> str:
         scheme = urlsplit(value).scheme
-        if scheme not in {"sqlite", "postgres", "asyncpg", "psql"}:
+        if scheme not in {"sqlite", "postgres", "postgresql", "asyncpg", "psql"}:
             raise ValueError("must start with sqlite:// or postgres://")
         return value
 

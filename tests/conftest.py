@@ -197,7 +197,9 @@ async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture(scope="session")
-async def worker(settings: Settings) -> AsyncIterator[subprocess.Popen[bytes]]:
+async def worker(
+    settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[subprocess.Popen[bytes]]:
     """A real `gymkana worker` process on real Redis, against the test database."""
     await _flush_queue(settings)
     env = {
@@ -211,20 +213,23 @@ async def worker(settings: Settings) -> AsyncIterator[subprocess.Popen[bytes]]:
         "MAIL_FROM": settings.mail_from,
         "WORKER_POLL_DELAY": str(settings.worker_poll_delay),
     }
+    # Its log goes to a file: a pipe nobody reads would fill up and stall the worker.
+    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
+    log = log_path.open("wb")
     process = subprocess.Popen(
         [sys.executable, "-c", "from web.cli import main; main()", "worker"],
         env=env,
         cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     redis = Redis.from_url(settings.redis_url)
     try:
         await eventually(lambda: redis.exists(f"{settings.queue_name}:health-check"), 20)
     except AssertionError:
         process.kill()
-        errors = process.stderr.read().decode() if process.stderr else ""
-        raise AssertionError(f"the worker did not start:\n{errors}") from None
+        log.close()
+        raise AssertionError(f"the worker did not start:\n{log_path.read_text()}") from None
     finally:
         await redis.aclose()
     yield process
@@ -234,8 +239,7 @@ async def worker(settings: Settings) -> AsyncIterator[subprocess.Popen[bytes]]:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
-    if process.stderr:
-        process.stderr.close()
+    log.close()
     await _flush_queue(settings)
 
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import html
 import re
 import secrets
 from datetime import datetime, timedelta
 
 import httpx
 
-from contests import authoring, brands, lifecycle
+from contests import authoring, brands, entries, lifecycle
 from contests.authoring import ContestDraft, StepDraft
 from contests.clock import utcnow
-from contests.models import Brand, Contest, Marketer, StepKind
+from contests.models import Brand, Contest, Entry, Marketer, Participant, Step, StepKind
+from oauth import identities
 from tests.conftest import Mailbox, eventually
 
 BRAND_SITE = "shop.example.com"
@@ -123,3 +125,78 @@ async def sign_in(
 
 async def _has_mail(mailbox: Mailbox, address: str) -> bool:
     return bool(mailbox.to(address))
+
+
+# Helpers for the console, visit, code, mail and model tests.
+
+
+def browser(app: object, *, language: str | None = None) -> httpx.AsyncClient:
+    """A separate visitor with their own cookies and address; use it with ``async with``."""
+    headers = {"Accept-Language": language} if language else {}
+    transport = httpx.ASGITransport(
+        app=app,  # type: ignore[arg-type]
+        client=(f"10.9.{secrets.randbelow(250)}.{secrets.randbelow(250)}", 1234),
+    )
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver", headers=headers)
+
+
+def page_text(response: httpx.Response) -> str:
+    """The page's text with HTML entities decoded, to look for a message in it."""
+    return html.unescape(response.text)
+
+
+async def after_redirect(client: httpx.AsyncClient, response: httpx.Response) -> str:
+    """Follow a 303 back to a page and return what it says (the flashed message included)."""
+    assert response.status_code == 303, response.text
+    return page_text(await client.get(response.headers["location"]))
+
+
+async def participant(
+    *, name: str = "", locale: str = "es", address: str | None = None
+) -> Participant:
+    """An account made the way a first sign-in makes it, with a verified email."""
+    address = address or email("participant")
+    return await identities.sign_in(
+        identities.Profile(
+            provider="email",
+            subject=address,
+            email=address,
+            email_verified=True,
+            display_name=name,
+            locale=locale,
+        ),
+        locale=locale,
+        now=utcnow(),
+    )
+
+
+async def entrant(
+    contest: Contest, *, name: str = "", locale: str = "es", complete: bool = False
+) -> Entry:
+    """Someone who entered the contest; with ``complete`` every step is done too."""
+    person = await participant(name=name, locale=locale)
+    entry = await entries.enter(contest, person, consented=True, locale=locale, now=utcnow())
+    if complete:
+        for step in await Step.filter(contest=contest):
+            await entries.record_completion(entry, step, utcnow())
+    return entry
+
+
+async def draft_contest(brand: Brand, *, title: str | None = None) -> Contest:
+    """A draft with no prize and no step yet."""
+    now = utcnow()
+    return await authoring.create_contest(
+        brand,
+        ContestDraft(
+            title=title or unique("Draft"),
+            description="",
+            starts_at=now - timedelta(minutes=5),
+            ends_at=now + timedelta(days=1),
+        ),
+        actor="test",
+        now=now,
+    )
+
+
+async def step_of(contest: Contest, kind: StepKind) -> Step:
+    return await Step.filter(contest=contest, kind=kind).order_by("position", "id").first()  # type: ignore[return-value]

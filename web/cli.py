@@ -86,6 +86,7 @@ def cmd_worker(args: argparse.Namespace) -> None:
 
 def cmd_create_marketer(args: argparse.Namespace) -> None:
     from tortoise import Tortoise
+    from tortoise.transactions import in_transaction
 
     from contests.brands import add_marketer, create_brand
     from contests.clock import utcnow
@@ -101,26 +102,31 @@ def cmd_create_marketer(args: argparse.Namespace) -> None:
             config=tortoise_config(settings.database_url), _enable_global_fallback=True
         )
         try:
-            brand = await Brand.filter(slug=args.brand).first() if args.brand else None
-            if brand is None:
-                if not args.brand_name:
-                    brands = ", ".join(await column(Brand.all(), "slug")) or "none yet"
-                    raise GymkanaError(
-                        f"Name an existing brand with --brand ({brands}) "
-                        "or create one with --brand-name and --domain.",
-                        "brand_required",
-                    )
-                brand = await create_brand(
-                    name=args.brand_name,
-                    domains=args.domain or [],
-                    reply_to=args.reply_to or args.email,
-                    now=utcnow(),
-                    actor="cli",
-                )
-            await add_marketer(brand, args.email, name=args.name or "", actor="cli", now=utcnow())
-            return brand.slug
+            async with in_transaction():
+                return await _brand_and_marketer()
         finally:
             await Tortoise.close_connections()
+
+    async def _brand_and_marketer() -> str:
+        # One transaction: a bad address must not leave a brand without its marketer.
+        brand = await Brand.filter(slug=args.brand).first() if args.brand else None
+        if brand is None:
+            if not args.brand_name:
+                brands = ", ".join(await column(Brand.all(), "slug")) or "none yet"
+                raise GymkanaError(
+                    f"Name an existing brand with --brand ({brands}) "
+                    "or create one with --brand-name and --domain.",
+                    "brand_required",
+                )
+            brand = await create_brand(
+                name=args.brand_name,
+                domains=args.domain or [],
+                reply_to=args.reply_to or args.email,
+                now=utcnow(),
+                actor="cli",
+            )
+        await add_marketer(brand, args.email, name=args.name or "", actor="cli", now=utcnow())
+        return brand.slug
 
     try:
         slug = asyncio.run(run())

@@ -8,6 +8,8 @@ after a form post, back to the form with the message; on the JSON API,
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from urllib.parse import quote
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -44,20 +46,31 @@ def wants_json(request: Request) -> bool:
 
 
 async def _answer(
-    request: Request, status: int, code: str, message: str, params: dict[str, object]
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    params: dict[str, object],
+    headers: Mapping[str, str] | None = None,
 ) -> Response:
     locale = request_locale(request)
     text = translate(message, locale, **params)
     if wants_json(request):
-        return JSONResponse({"error": {"code": code, "message": text}}, status_code=status)
+        return JSONResponse(
+            {"error": {"code": code, "message": text}}, status_code=status, headers=headers
+        )
     back = getattr(request.state, "back", None)
-    if request.method == "POST" and back and status != 401:
+    if status == 401:
+        # After signing in, back to the page the person was on: a form's page, not the
+        # address it posts to.
+        here = back if request.method == "POST" and back else request.url.path
+        return redirect(f"/login?next={quote(local_path(here))}")
+    if request.method == "POST" and back:
         flash(request, message, "error", **params)  # type: ignore[arg-type]
         return redirect(local_path(back))
-    if status == 401:
-        login = f"/login?next={local_path(request.url.path)}"
-        return redirect(login)
-    return await page(request, "error.html", status=status, message=text, code=code)
+    response = await page(request, "error.html", status=status, message=text, code=code)
+    response.headers.update(headers or {})
+    return response
 
 
 async def domain_error(request: Request, exc: Exception) -> Response:
@@ -69,7 +82,9 @@ async def domain_error(request: Request, exc: Exception) -> Response:
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     message = HTTP_MESSAGES.get(exc.status_code, N_("This request could not be handled."))
-    return await _answer(request, exc.status_code, f"http_{exc.status_code}", message, {})
+    return await _answer(
+        request, exc.status_code, f"http_{exc.status_code}", message, {}, exc.headers
+    )
 
 
 async def server_error(request: Request, exc: Exception) -> Response:

@@ -25,16 +25,29 @@ def text(form: FormData, name: str, max_length: int = 2000) -> str:
     return value.strip()
 
 
+# Every integer column is 32-bit: a larger number can only be a mistake.
+LARGEST = 2**31 - 1
+
+
 def integer(form: FormData, name: str, default: int) -> int:
     raw = text(form, name, 12)
     if not raw:
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
-        raise InvalidInput(
-            N_("“%(field)s” must be a whole number."), "bad_number", field=name
-        ) from None
+        value = LARGEST + 1
+    if abs(value) > LARGEST:
+        raise InvalidInput(N_("“%(field)s” must be a whole number."), "bad_number", field=name)
+    return value
+
+
+def row_id(form: FormData, name: str) -> int | None:
+    """An optional reference to a row; anything that cannot be one refers to no row (0)."""
+    raw = text(form, name, 12)
+    if not raw:
+        return None
+    return int(raw) if raw.isdigit() and 0 < int(raw) <= LARGEST else 0
 
 
 def local_datetime(form: FormData, name: str, zone: str) -> datetime:
@@ -46,6 +59,10 @@ def local_datetime(form: FormData, name: str, zone: str) -> datetime:
         raise InvalidInput(
             N_("“%(field)s” needs a date and a time."), "bad_datetime", field=name
         ) from None
+    if not 2000 <= naive.year <= 2999:
+        raise InvalidInput(
+            N_("“%(field)s” needs a date and a time."), "date_out_of_range", field=name
+        )
     if naive.tzinfo is not None:
         return naive.astimezone(UTC)
     return naive.replace(tzinfo=ZoneInfo(check_zone(zone))).astimezone(UTC)

@@ -27,10 +27,7 @@ async def mailbox(request: Request) -> Response:
 
 async def message(request: Request) -> Response:
     _check_enabled(request)
-    try:
-        message_id = int(request.path_params["id"])
-    except ValueError:
-        message_id = 0
+    message_id: int = request.path_params["id"]
     item = await Outbox.filter(id=message_id).first()
     if item is None:
         raise NotFound(N_("This message does not exist."), "no_message")
@@ -39,5 +36,5 @@ async def message(request: Request) -> Response:
 
 routes = [
     Route("/demo/mailbox", mailbox, name="demo_mailbox"),
-    Route("/demo/mailbox/{id}", message, name="demo_message"),
+    Route("/demo/mailbox/{id:rowid}", message, name="demo_message"),
 ]

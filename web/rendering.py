@@ -34,9 +34,14 @@ async def page(request: Request, template: str, status: int = 200, **context: An
     return HTMLResponse(html, status_code=status)
 
 
+MAX_PATH = 500
+
+
 def local_path(value: str | None, default: str = "/") -> str:
     """Only a path on this site: never another host, never a scheme (no open redirects)."""
     if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return default
+    if len(value) > MAX_PATH or not value.isprintable():
         return default
     parts = urlsplit(value)
     if parts.scheme or parts.netloc:

@@ -21,9 +21,10 @@ def build(message: Outbox, mail_from: str) -> EmailMessage:
         email["Reply-To"] = message.reply_to
     email["Subject"] = message.subject
     email["Message-ID"] = make_msgid(domain=mail_from.rpartition("@")[2].strip("> ") or None)
-    email["Content-Language"] = message.locale
     email.set_content(message.text_body)
     email.add_alternative(message.html_body, subtype="html")
+    # After the content: set_content() drops every Content-* header set before it.
+    email["Content-Language"] = message.locale
     return email
 
 

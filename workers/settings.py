@@ -46,9 +46,9 @@ def worker_options(settings: Settings, *, manage_database: bool = True) -> dict[
                 second=TICK_SECONDS,
                 run_at_startup=True,
                 unique=True,
-                # arq's default id is global to the Redis database: installations sharing
-                # one Redis would each skip the other's ticks.
-                job_id=f"{settings.queue_name}:cron:tick",
+                # Each tick's job id is the name plus its time; arq's default name would be
+                # the same for every installation sharing one Redis database.
+                name=f"{settings.queue_name}:cron:tick",
             )
         ],
         "on_startup": startup,

@@ -25,10 +25,7 @@ async def _role(request: Request) -> Marketer:
 
 
 async def _contest(request: Request, role: Marketer) -> Contest:
-    try:
-        contest_id = int(request.path_params["contest"])
-    except ValueError:
-        contest_id = 0
+    contest_id: int = request.path_params["contest"]
     return await authoring.contest_of_brand(role.brand, contest_id)
 
 
@@ -146,7 +143,6 @@ async def add_step(request: Request) -> Response:
         kind = StepKind(forms.text(form, "kind", 16))
     except ValueError:
         raise InvalidInput(N_("Choose the kind of step."), "bad_kind") from None
-    after = forms.integer(form, "unlocks_after", 0)
     await authoring.add_step(
         contest,
         StepDraft(
@@ -158,7 +154,7 @@ async def add_step(request: Request) -> Response:
             target_url=forms.text(form, "target_url", 500) or None,
             dwell_seconds=forms.integer(form, "dwell_seconds", 5),
             code=forms.text(form, "code", 200) or None,
-            unlocks_after=after or None,
+            unlocks_after=forms.row_id(form, "unlocks_after"),
         ),
         actor=_actor(role),
         now=utcnow(),
@@ -211,15 +207,15 @@ async def outbox(request: Request) -> Response:
 
 routes = [
     Route("/console", console_home, name="console"),
-    Route("/console/{brand}", brand_home, name="console_brand"),
-    Route("/console/{brand}/domains", save_domains, methods=["POST"]),
-    Route("/console/{brand}/outbox", outbox, name="console_outbox"),
-    Route("/console/{brand}/contests/new", new_contest, name="console_new_contest"),
-    Route("/console/{brand}/contests", create_contest, methods=["POST"]),
-    Route("/console/{brand}/contests/{contest}", contest_detail, name="console_contest"),
-    Route("/console/{brand}/contests/{contest}/prizes", add_prize, methods=["POST"]),
-    Route("/console/{brand}/contests/{contest}/steps", add_step, methods=["POST"]),
-    Route("/console/{brand}/contests/{contest}/publish", publish, methods=["POST"]),
-    Route("/console/{brand}/contests/{contest}/end", move_end, methods=["POST"]),
-    Route("/console/{brand}/contests/{contest}/close", close_now, methods=["POST"]),
+    Route("/console/{brand:slug}", brand_home, name="console_brand"),
+    Route("/console/{brand:slug}/domains", save_domains, methods=["POST"]),
+    Route("/console/{brand:slug}/outbox", outbox, name="console_outbox"),
+    Route("/console/{brand:slug}/contests/new", new_contest, name="console_new_contest"),
+    Route("/console/{brand:slug}/contests", create_contest, methods=["POST"]),
+    Route("/console/{brand:slug}/contests/{contest:rowid}", contest_detail, name="console_contest"),
+    Route("/console/{brand:slug}/contests/{contest:rowid}/prizes", add_prize, methods=["POST"]),
+    Route("/console/{brand:slug}/contests/{contest:rowid}/steps", add_step, methods=["POST"]),
+    Route("/console/{brand:slug}/contests/{contest:rowid}/publish", publish, methods=["POST"]),
+    Route("/console/{brand:slug}/contests/{contest:rowid}/end", move_end, methods=["POST"]),
+    Route("/console/{brand:slug}/contests/{contest:rowid}/close", close_now, methods=["POST"]),
 ]

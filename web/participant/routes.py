@@ -143,9 +143,7 @@ async def draw_page(request: Request) -> Response:
     record = await Draw.filter(contest=contest).first()
     participant = await viewer(request)
     entry = await entry_of(contest, participant)
-    in_list = bool(
-        entry and record and any(p == entry.public_id for p, _ in record.frozen_list)
-    )
+    in_list = bool(entry and record and any(p == entry.public_id for p, _ in record.frozen_list))
     return await page(
         request,
         "participant/draw.html",
@@ -187,10 +185,10 @@ async def my_account(request: Request) -> Response:
 routes = [
     Route("/", home, name="home"),
     Route("/me", my_account, name="account"),
-    Route("/c/{slug}", contest_page, name="contest"),
-    Route("/c/{slug}/enter", enter_contest, methods=["POST"], name="enter"),
-    Route("/c/{slug}/code/{step}", submit_code, methods=["POST"], name="code"),
-    Route("/c/{slug}/draw", draw_page, name="draw"),
-    Route("/c/{slug}/draw.json", draw_json, name="draw_json"),
+    Route("/c/{slug:slug}", contest_page, name="contest"),
+    Route("/c/{slug:slug}/enter", enter_contest, methods=["POST"], name="enter"),
+    Route("/c/{slug:slug}/code/{step:pid}", submit_code, methods=["POST"], name="code"),
+    Route("/c/{slug:slug}/draw", draw_page, name="draw"),
+    Route("/c/{slug:slug}/draw.json", draw_json, name="draw_json"),
     Route("/go/{token}", go, name="go"),
 ]

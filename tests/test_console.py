@@ -1,0 +1,448 @@
+"""The marketer's console: who may come in, what each brand may touch, and the rules a
+marketer meets while building, publishing and closing a contest."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import pytest
+
+from contests import brands
+from contests.clock import utcnow
+from contests.errors import Conflict
+from contests.models import (
+    AuditLog,
+    Brand,
+    Contest,
+    ContestStatus,
+    Draw,
+    Marketer,
+    Outbox,
+    OutboxStatus,
+    Prize,
+    Step,
+    Winner,
+)
+from contests.settings import Settings
+from tests.conftest import Mailbox, eventually
+from tests.factories import (
+    BRAND_SITE,
+    after_redirect,
+    brand_with_marketer,
+    browser,
+    csrf,
+    draft_contest,
+    email,
+    entrant,
+    live_contest,
+    page_text,
+    sign_in,
+    unique,
+)
+
+
+@asynccontextmanager
+async def _console(app: Any, mailbox: Mailbox, address: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A browser signed in as ``address``, reading English."""
+    async with browser(app, language="en") as visitor:
+        await sign_in(visitor, mailbox, address)
+        yield visitor
+
+
+async def _marketer() -> tuple[Brand, str]:
+    address = email("marketer")
+    brand, _ = await brand_with_marketer(address)
+    return brand, address
+
+
+async def _mail_settled(brand: Brand) -> None:
+    """Wait until the worker has sent the brand's queued mail, so no work of this test's
+    is still running when the next one starts."""
+
+    async def settled() -> bool:
+        return not await Outbox.filter(brand=brand, status=OutboxStatus.PENDING).exists()
+
+    await eventually(settled)
+
+
+def _contest_path(brand: Brand, contest: Contest) -> str:
+    return f"/console/{brand.slug}/contests/{contest.id}"
+
+
+async def test_an_anonymous_visitor_is_sent_to_sign_in_and_back(
+    client: httpx.AsyncClient,
+) -> None:
+    brand, _ = await brand_with_marketer()
+    for path in ("/console", f"/console/{brand.slug}"):
+        response = await client.get(path)
+        assert response.status_code == 303
+        assert response.headers["location"] == f"/login?next={path}"
+
+
+async def test_a_participant_who_manages_no_brand_sees_the_no_brand_page(
+    app: Any, worker: Any, mailbox: Mailbox
+) -> None:
+    brand, _ = await brand_with_marketer()
+    async with _console(app, mailbox, email("fan")) as fan:
+        home = await fan.get("/console")
+        assert home.status_code == 200
+        assert "This account does not manage any brand yet." in page_text(home)
+        other = await fan.get(f"/console/{brand.slug}")
+        assert other.status_code == 404
+
+
+async def test_a_marketer_is_linked_at_first_sign_in_by_verified_email(
+    app: Any, worker: Any, mailbox: Mailbox
+) -> None:
+    address = email("invited")
+    brand, marketer = await brand_with_marketer(address.upper())
+    assert marketer.participant_id is None  # type: ignore[attr-defined]
+    async with _console(app, mailbox, address) as invited:
+        home = await invited.get("/console")
+        assert home.status_code == 303
+        assert home.headers["location"] == f"/console/{brand.slug}"
+        page = await invited.get(f"/console/{brand.slug}")
+        assert page.status_code == 200 and brand.name in page.text
+    linked = await Marketer.get(id=marketer.id).prefetch_related("participant")
+    assert linked.participant is not None and linked.participant.email == address
+
+
+async def test_a_marketer_sees_nothing_of_another_brand(
+    app: Any, worker: Any, mailbox: Mailbox
+) -> None:
+    mine, address = await _marketer()
+    theirs, _ = await brand_with_marketer()
+    their_contest = await live_contest(theirs)
+    async with _console(app, mailbox, address) as console:
+        for path in (
+            f"/console/{theirs.slug}",
+            f"/console/{theirs.slug}/outbox",
+            f"/console/{theirs.slug}/contests/new",
+            _contest_path(theirs, their_contest),
+            # The other brand's contest reached through one's own brand.
+            _contest_path(mine, their_contest),
+        ):
+            response = await console.get(path)
+            assert response.status_code == 404, path
+            assert their_contest.title not in response.text
+
+
+async def test_a_marketer_cannot_change_another_brands_contests(
+    app: Any, worker: Any, mailbox: Mailbox
+) -> None:
+    mine, address = await _marketer()
+    theirs, _ = await brand_with_marketer()
+    draft = await draft_contest(theirs)
+    live = await live_contest(theirs)
+    audit_before = await AuditLog.filter(brand=theirs).count()
+    async with _console(app, mailbox, address) as console:
+        token = await csrf(console, f"/console/{mine.slug}")
+        forms: list[tuple[str, dict[str, str]]] = [
+            (f"/console/{theirs.slug}/domains", {"domains": "evil.example"}),
+            (
+                f"/console/{theirs.slug}/contests",
+                {"title": "Hijack", "starts_at": "2030-01-01T10:00", "ends_at": "2030-02-01T10:00"},
+            ),
+        ]
+        for brand in (theirs, mine):
+            forms += [
+                (f"{_contest_path(brand, draft)}/prizes", {"name": "Stolen", "quantity": "1"}),
+                (
+                    f"{_contest_path(brand, draft)}/steps",
+                    {"kind": "code", "title": "Stolen", "code": "x"},
+                ),
+                (f"{_contest_path(brand, draft)}/publish", {}),
+                (f"{_contest_path(brand, live)}/end", {"ends_at": "2099-01-01T10:00"}),
+                (f"{_contest_path(brand, live)}/close", {}),
+            ]
+        for path, data in forms:
+            response = await console.post(path, data={"csrf_token": token, **data})
+            assert response.status_code == 404, path
+
+    await theirs.refresh_from_db()
+    assert theirs.site_domains == [BRAND_SITE]
+    assert await Contest.filter(brand=theirs).count() == 2
+    assert await Prize.filter(contest=draft).count() == 0
+    assert await Step.filter(contest=draft).count() == 0
+    await draft.refresh_from_db()
+    assert draft.status is ContestStatus.DRAFT and draft.seed is None
+    ends_at = live.ends_at
+    await live.refresh_from_db()
+    assert live.status is ContestStatus.LIVE and live.ends_at == ends_at
+    assert not await Draw.filter(contest=live).exists()
+    assert await AuditLog.filter(brand=theirs).count() == audit_before
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        (
+            {"starts_at": "2030-02-01T10:00", "ends_at": "2030-01-01T10:00"},
+            "The contest must end after it starts.",
+        ),
+        ({"timezone": "Mars/Olympus_Mons"}, "“Mars/Olympus_Mons” is not a time zone"),
+        ({"title": "   "}, "The contest needs a title."),
+        ({"ends_at": "next tuesday"}, "“ends_at” needs a date and a time."),
+    ],
+    ids=["end-before-start", "bad-time-zone", "empty-title", "unreadable-date"],
+)
+async def test_a_contest_with_a_mistake_is_not_saved_and_the_form_says_why(
+    app: Any, worker: Any, mailbox: Mailbox, fields: dict[str, str], message: str
+) -> None:
+    brand, address = await _marketer()
+    async with _console(app, mailbox, address) as console:
+        form = f"/console/{brand.slug}/contests/new"
+        data = {
+            "csrf_token": await csrf(console, form),
+            "title": unique("Summer"),
+            "starts_at": "2030-01-01T10:00",
+            "ends_at": "2030-02-01T10:00",
+            "timezone": "Europe/Madrid",
+            **fields,
+        }
+        response = await console.post(f"/console/{brand.slug}/contests", data=data)
+        assert response.status_code == 303
+        assert response.headers["location"] == form
+        assert message in await after_redirect(console, response)
+    assert not await Contest.filter(brand=brand).exists()
+
+
+async def test_a_date_at_the_edge_of_the_calendar_is_refused_with_a_message(
+    app: Any, worker: Any, mailbox: Mailbox
+) -> None:
+    brand, address = await _marketer()
+    async with _console(app, mailbox, address) as console:
+        response = await console.post(
+            f"/console/{brand.slug}/contests",
+            data={
+                "csrf_token": await csrf(console, f"/console/{brand.slug}/contests/new"),
+                "title": unique("Forever"),
+                "starts_at": "2030-01-01T10:00",
+                "ends_at": "9999-12-31T23:59",
+                "timezone": "America/New_York",
+            },
+        )
+        assert response.status_code == 303
+    assert not await Contest.filter(brand=brand).exists()
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example/",
+        f"https://{BRAND_SITE}.evil.example/",
+        f"https://evil{BRAND_SITE}/",
+        f"https://evil.example/?next=https://{BRAND_SITE}/",
+        f"https://{BRAND_SITE}@evil.example/",
+        f"//{BRAND_SITE}/origins",
+        f"javascript://{BRAND_SITE}/%0aalert(1)",
+        f"ftp://{BRAND_SITE}/file",
+    ],
+)
+async def test_a_visit_step_cannot_lead_off_the_brands_site(
+    app: Any, worker: Any, mailbox: Mailbox, target: str
+) -> None:
+    brand, address = await _marketer()
+    contest = await draft_contest(brand)
+    async with _console(app, mailbox, address) as console:
+        path = _contest_path(brand, contest)
+        response = await console.post(
+            f"{path}/steps",
+            data={
+                "csrf_token": await csrf(console, path),
+                "kind": "visit",
+                "title": "Our origins",
+                "target_url": target,
+                "dwell_seconds": "0",
+            },
+        )
+        text = await after_redirect(console, response)
+        assert f"A visit step must lead to a page of the brand's site ({BRAND_SITE})" in text
+    assert not await Step.filter(contest=contest).exists()
+
+
+async def test_prizes_cannot_be_added_once_published(
+    app: Any, worker: Any, mailbox: Mailbox
+) -> None:
+    brand, address = await _marketer()
+    contest = await live_contest(brand)
+    async with _console(app, mailbox, address) as console:
+        path = _contest_path(brand, contest)
+        response = await console.post(
+            f"{path}/prizes",
+            data={"csrf_token": await csrf(console, path), "name": "A late car", "quantity": "1"},
+        )
+        assert "Prizes are fixed once the contest is published." in await after_redirect(
+            console, response
+        )
+    assert await Prize.filter(contest=contest).count() == 1
+
+
+async def test_publishing_needs_a_prize_and_a_step(app: Any, worker: Any, mailbox: Mailbox) -> None:
+    brand, address = await _marketer()
+    contest = await draft_contest(brand)
+    async with _console(app, mailbox, address) as console:
+        path = _contest_path(brand, contest)
+        token = await csrf(console, path)
+        refused = await console.post(f"{path}/publish", data={"csrf_token": token})
+        assert "Add at least one prize before publishing." in await after_redirect(console, refused)
+        added = await console.post(
+            f"{path}/prizes", data={"csrf_token": token, "name": "A mug", "quantity": "1"}
+        )
+        assert added.status_code == 303
+        refused = await console.post(f"{path}/publish", data={"csrf_token": token})
+        assert "Add at least one step before publishing." in await after_redirect(console, refused)
+    await contest.refresh_from_db()
+    assert contest.status is ContestStatus.DRAFT
+    assert contest.seed is None and contest.seed_commitment is None
+    assert not await AuditLog.filter(action="contest.published", target=contest.slug).exists()
+
+
+async def test_publishing_commits_to_the_seed_and_is_in_the_audit_log(
+    app: Any, worker: Any, mailbox: Mailbox
+) -> None:
+    address = email("marketer")
+    brand, _ = await brand_with_marketer(address)
+    contest = await draft_contest(brand)
+    async with _console(app, mailbox, address) as console:
+        path = _contest_path(brand, contest)
+        token = await csrf(console, path)
+        for form, data in (
+            ("prizes", {"name": "A mug", "quantity": "1"}),
+            ("steps", {"kind": "code", "title": "The menu code", "code": "Aurora"}),
+            ("publish", {}),
+        ):
+            response = await console.post(f"{path}/{form}", data={"csrf_token": token, **data})
+            assert response.status_code == 303
+        assert "Published. The seed of the draw is now committed." in await after_redirect(
+            console, response
+        )
+        brand_page = page_text(await console.get(f"/console/{brand.slug}"))
+    await contest.refresh_from_db()
+    assert contest.status is ContestStatus.LIVE
+    [row] = await AuditLog.filter(action="contest.published", target=contest.slug)
+    assert row.actor == address and row.brand_id == brand.id  # type: ignore[attr-defined]
+    assert row.data["seed_commitment"] == contest.seed_commitment
+    assert "contest.published" in brand_page
+
+
+async def test_closing_now_freezes_the_list_and_the_worker_draws(
+    app: Any, worker: Any, mailbox: Mailbox
+) -> None:
+    address = email("marketer")
+    brand, _ = await brand_with_marketer(address)
+    contest = await live_contest(brand)
+    finisher = await entrant(contest, name="Ana", complete=True)
+    await entrant(contest, name="Luis")  # entered, no step done: not eligible
+    async with _console(app, mailbox, address) as console:
+        path = _contest_path(brand, contest)
+        closed = await console.post(f"{path}/close", data={"csrf_token": await csrf(console, path)})
+        assert "Closed. The list is frozen" in await after_redirect(console, closed)
+
+        record = await Draw.get(contest=contest)
+        assert record.frozen_list == [[finisher.public_id, 6]]
+
+        async def drawn() -> bool:
+            return await Winner.filter(contest=contest).exists()
+
+        await eventually(drawn)
+        page = await console.get(path)
+    assert 'data-testid="winners"' in page.text
+    assert finisher.public_id in page.text
+    await contest.refresh_from_db()
+    assert contest.status is ContestStatus.DRAWN
+    [row] = await AuditLog.filter(action="contest.closed", target=contest.slug)
+    assert row.actor == address and row.data == {"eligible": 1}
+    await _mail_settled(brand)
+    with pytest.raises(Conflict, match="not open"):
+        await entrant(contest, name="Late")
+
+
+async def test_closing_twice_is_harmless(app: Any, worker: Any, mailbox: Mailbox) -> None:
+    brand, address = await _marketer()
+    contest = await live_contest(brand, prizes=2)
+    for name in ("Ana", "Luis", "Marta"):
+        await entrant(contest, name=name, complete=True)
+    async with _console(app, mailbox, address) as console:
+        path = _contest_path(brand, contest)
+        token = await csrf(console, path)
+        first = await console.post(f"{path}/close", data={"csrf_token": token})
+        assert first.status_code == 303
+
+        async def drawn() -> list[Winner]:
+            return await Winner.filter(contest=contest).order_by("rank")
+
+        winners = [w.entry_id for w in await eventually(drawn)]  # type: ignore[attr-defined]
+        again = await console.post(f"{path}/close", data={"csrf_token": token})
+        assert again.status_code == 303
+        assert (await console.get(again.headers["location"])).status_code == 200
+    assert await Draw.filter(contest=contest).count() == 1
+    assert [w.entry_id for w in await drawn()] == winners  # type: ignore[attr-defined]
+    assert await AuditLog.filter(action="contest.closed", target=contest.slug).count() == 1
+    assert await AuditLog.filter(action="contest.drawn", target=contest.slug).count() == 1
+    await _mail_settled(brand)
+
+
+async def test_a_draft_cannot_be_closed(app: Any, worker: Any, mailbox: Mailbox) -> None:
+    brand, address = await _marketer()
+    contest = await draft_contest(brand)
+    async with _console(app, mailbox, address) as console:
+        path = _contest_path(brand, contest)
+        response = await console.post(
+            f"{path}/close", data={"csrf_token": await csrf(console, path)}
+        )
+        assert "A draft cannot be closed: publish it first." in await after_redirect(
+            console, response
+        )
+    await contest.refresh_from_db()
+    assert contest.status is ContestStatus.DRAFT
+    assert not await Draw.filter(contest=contest).exists()
+
+
+async def test_a_second_brand_lists_both_in_the_console(
+    app: Any, worker: Any, mailbox: Mailbox
+) -> None:
+    address = email("marketer")
+    first, _ = await brand_with_marketer(address)
+    second, _ = await brand_with_marketer()
+    await brands.add_marketer(second, address, actor="test", now=utcnow())
+    async with _console(app, mailbox, address) as console:
+        home = await console.get("/console")
+        assert home.status_code == 200
+        assert f'href="/console/{first.slug}"' in home.text
+        assert f'href="/console/{second.slug}"' in home.text
+
+
+async def test_a_contest_number_too_large_to_exist_is_a_404(
+    app: Any, worker: Any, mailbox: Mailbox, settings: Settings, request: pytest.FixtureRequest
+) -> None:
+    brand, address = await _marketer()
+    async with _console(app, mailbox, address) as console:
+        response = await console.get(f"/console/{brand.slug}/contests/99999999999")
+    assert response.status_code == 404
+
+
+async def test_a_step_following_a_step_too_large_to_exist_is_refused(
+    app: Any, worker: Any, mailbox: Mailbox, settings: Settings, request: pytest.FixtureRequest
+) -> None:
+    brand, address = await _marketer()
+    contest = await draft_contest(brand)
+    async with _console(app, mailbox, address) as console:
+        path = _contest_path(brand, contest)
+        response = await console.post(
+            f"{path}/steps",
+            data={
+                "csrf_token": await csrf(console, path),
+                "kind": "code",
+                "title": "After nothing",
+                "code": "x",
+                "unlocks_after": "99999999999",
+            },
+        )
+        assert "The step it follows is not in this contest." in await after_redirect(
+            console, response
+        )
+    assert not await Step.filter(contest=contest).exists()

@@ -1,0 +1,305 @@
+"""Visit steps: the signed /go/ link, the snippet's beacon and the worker's verdict.
+
+Only the brand's own pages may report a visit, each visit counts once, and only after
+the participant stayed the time the step asks for."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+
+from contests import authoring
+from contests.authoring import StepDraft
+from contests.clock import utcnow
+from contests.models import Completion, Entry, Step, StepKind, VisitReport, VisitStatus
+from contests.steps import visit_link_token
+from contests.tokens import Tokens
+from tests.conftest import eventually
+from tests.factories import (
+    BRAND_SITE,
+    brand_with_marketer,
+    entrant,
+    live_contest,
+    page_text,
+    step_of,
+)
+
+BRAND_ORIGIN = f"https://{BRAND_SITE}"
+PAGE = f"{BRAND_ORIGIN}/origins?ref=contest"
+
+
+def _tokens(app: Any) -> Tokens:
+    tokens: Tokens = app.state.gymkana.tokens
+    return tokens
+
+
+async def _playing(dwell_seconds: int = 0) -> tuple[Entry, Step]:
+    """An entry in a live contest, and the contest's visit step."""
+    brand, _ = await brand_with_marketer()
+    contest = await live_contest(brand, dwell_seconds=dwell_seconds)
+    return await entrant(contest), await step_of(contest, StepKind.VISIT)
+
+
+async def _follow_step_link(client: httpx.AsyncClient, app: Any, entry: Entry, step: Step) -> str:
+    """Follow the step's /go/ link as the contest page shows it; return the visit token."""
+    response = await client.get(f"/go/{visit_link_token(_tokens(app), entry, step)}")
+    assert response.status_code == 303, response.text
+    target = urlsplit(response.headers["location"])
+    assert target.hostname == BRAND_SITE
+    return parse_qs(target.query)["gk"][0]
+
+
+async def _beacon(
+    client: httpx.AsyncClient,
+    token: str,
+    *,
+    origin: str | None = BRAND_ORIGIN,
+    page: str = PAGE,
+) -> httpx.Response:
+    headers = {"Content-Type": "text/plain;charset=UTF-8"}
+    if origin is not None:
+        headers["Origin"] = origin
+    return await client.post(
+        "/api/beacon", content=json.dumps({"token": token, "page": page}), headers=headers
+    )
+
+
+async def _judged(entry: Entry) -> VisitReport:
+    """The entry's visit report once the worker has given its verdict."""
+
+    async def judged() -> VisitReport | None:
+        return await VisitReport.filter(entry=entry).exclude(status=VisitStatus.PENDING).first()
+
+    report: VisitReport = await eventually(judged)
+    return report
+
+
+def _json_error(response: httpx.Response) -> dict[str, str]:
+    assert response.headers["content-type"].startswith("application/json")
+    error = response.json()["error"]
+    assert set(error) == {"code", "message"} and error["message"]
+    return error  # type: ignore[no-any-return]
+
+
+class _TwoDaysAgo(TimestampSigner):
+    def get_timestamp(self) -> int:
+        return int(time.time()) - 2 * 24 * 3600
+
+
+class _BackdatedTokens(Tokens):
+    """Signs exactly as the app does, but as if it were two days ago."""
+
+    def _serializer(self, purpose: str) -> URLSafeTimedSerializer:
+        serializer = super()._serializer(purpose)
+        serializer.signer = _TwoDaysAgo
+        return serializer
+
+
+async def test_a_visit_reported_from_the_brands_page_is_verified(
+    client: httpx.AsyncClient, app: Any, worker: Any
+) -> None:
+    entry, step = await _playing()
+    token = await _follow_step_link(client, app, entry, step)
+    response = await _beacon(client, token)
+    assert response.status_code == 202
+    assert response.headers["access-control-allow-origin"] == BRAND_ORIGIN
+
+    report = await _judged(entry)
+    assert report.status is VisitStatus.VERIFIED
+    assert await Completion.filter(entry=entry, step=step).exists()
+
+
+async def test_a_replayed_beacon_records_nothing(
+    client: httpx.AsyncClient, app: Any, worker: Any
+) -> None:
+    entry, step = await _playing()
+    token = await _follow_step_link(client, app, entry, step)
+    assert (await _beacon(client, token)).status_code == 202
+    replayed = await _beacon(client, token)
+    assert replayed.status_code == 409
+    assert _json_error(replayed)["code"] == "visit_replayed"
+    await _judged(entry)
+    assert await VisitReport.filter(entry=entry).count() == 1
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://evil.example",
+        f"https://{BRAND_SITE}.evil.example",
+        f"https://not{BRAND_SITE}",
+        "null",
+        None,
+    ],
+    ids=["other-site", "look-alike-suffix", "look-alike-prefix", "opaque", "no-origin"],
+)
+async def test_a_beacon_from_another_site_is_refused(
+    client: httpx.AsyncClient, app: Any, origin: str | None
+) -> None:
+    entry, step = await _playing()
+    token = await _follow_step_link(client, app, entry, step)
+    response = await _beacon(client, token, origin=origin)
+    assert response.status_code == 403
+    assert _json_error(response)["code"] == "bad_origin"
+    assert "access-control-allow-origin" not in response.headers
+    assert not await VisitReport.filter(entry=entry).exists()
+
+
+async def test_a_beacon_reporting_a_page_of_another_site_is_refused(
+    client: httpx.AsyncClient, app: Any
+) -> None:
+    entry, step = await _playing()
+    token = await _follow_step_link(client, app, entry, step)
+    response = await _beacon(client, token, page="https://evil.example/origins")
+    assert response.status_code == 403
+    assert _json_error(response)["code"] == "bad_page"
+    assert not await VisitReport.filter(entry=entry).exists()
+
+
+async def test_a_visit_shorter_than_the_dwell_time_is_rejected_by_the_worker(
+    client: httpx.AsyncClient, app: Any, worker: Any
+) -> None:
+    entry, step = await _playing(dwell_seconds=5)
+    token = await _follow_step_link(client, app, entry, step)
+    assert (await _beacon(client, token)).status_code == 202
+
+    report = await _judged(entry)
+    assert report.status is VisitStatus.REJECTED
+    assert report.reason == "left after less than 5 s"
+    assert not await Completion.filter(entry=entry).exists()
+
+
+async def test_a_tampered_step_link_gets_a_friendly_page(
+    client: httpx.AsyncClient, app: Any
+) -> None:
+    entry, step = await _playing()
+    genuine = visit_link_token(_tokens(app), entry, step)
+    flipped = "A" if genuine[-5] != "A" else "B"
+    for token in (genuine[:-5] + flipped + genuine[-4:], genuine[:20], "not-a-token"):
+        response = await client.get(f"/go/{token}", headers={"Accept-Language": "en"})
+        assert response.status_code == 422
+        assert response.headers["content-type"].startswith("text/html")
+        assert "This link is not valid" in page_text(response)
+        assert "location" not in response.headers
+
+
+async def test_an_expired_step_link_gets_a_friendly_page(
+    client: httpx.AsyncClient, app: Any
+) -> None:
+    entry, step = await _playing()
+    old = visit_link_token(_BackdatedTokens(app.state.gymkana.settings.secret_key), entry, step)
+    response = await client.get(f"/go/{old}", headers={"Accept-Language": "en"})
+    assert response.status_code == 422
+    assert "This link has expired. Go back to the contest page" in page_text(response)
+
+
+async def test_an_expired_visit_token_is_not_counted(client: httpx.AsyncClient, app: Any) -> None:
+    entry, step = await _playing()
+    backdated = _BackdatedTokens(app.state.gymkana.settings.secret_key)
+    old = backdated.sign(
+        "visit", {"e": entry.public_id, "s": step.public_id, "t": time.time(), "n": "x" * 16}
+    )
+    response = await _beacon(client, old)
+    assert response.status_code == 422
+    assert _json_error(response)["code"] == "link_expired"
+    assert not await VisitReport.filter(entry=entry).exists()
+
+
+async def test_a_locked_step_cannot_be_visited_yet(client: httpx.AsyncClient, app: Any) -> None:
+    brand, _ = await brand_with_marketer()
+    contest = await live_contest(brand)
+    code_step = await step_of(contest, StepKind.CODE)
+    locked = await authoring.add_step(
+        contest,
+        StepDraft(
+            kind=StepKind.VISIT,
+            title="The secret room",
+            target_url=f"{BRAND_ORIGIN}/secret",
+            dwell_seconds=0,
+            unlocks_after=code_step.id,
+        ),
+        actor="test",
+        now=utcnow(),
+    )
+    entry = await entrant(contest)
+    token = visit_link_token(_tokens(app), entry, locked)
+    response = await client.get(f"/go/{token}", headers={"Accept-Language": "en"})
+    assert response.status_code == 403
+    assert "This step is still locked" in page_text(response)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b"",
+        b'{"token": "abc"}',
+        b'{"page": "https://shop.example.com/"}',
+        b'["token", "page"]',
+        b'"token"',
+        b"null",
+        b"\xff\xfe{}",
+        json.dumps({"token": "x", "page": PAGE, "padding": "x" * 5000}).encode(),
+    ],
+    ids=[
+        "not-json",
+        "empty",
+        "no-page",
+        "no-token",
+        "a-list",
+        "a-string",
+        "null",
+        "not-utf8",
+        "over-4kb",
+    ],
+)
+async def test_a_malformed_beacon_gets_a_json_error(client: httpx.AsyncClient, body: bytes) -> None:
+    response = await client.post(
+        "/api/beacon", content=body, headers={"Origin": BRAND_ORIGIN, "Content-Type": "text/plain"}
+    )
+    assert 400 <= response.status_code < 500
+    _json_error(response)
+
+
+async def test_a_huge_beacon_is_refused_before_it_is_read(
+    client: httpx.AsyncClient, app: Any
+) -> None:
+    entry, step = await _playing()
+    token = await _follow_step_link(client, app, entry, step)
+    body = json.dumps({"token": token, "page": PAGE, "padding": "x" * 5000})
+    response = await client.post(
+        "/api/beacon", content=body, headers={"Origin": BRAND_ORIGIN, "Content-Type": "text/plain"}
+    )
+    assert response.status_code == 422
+    assert _json_error(response)["code"] == "too_large"
+    assert not await VisitReport.filter(entry=entry).exists()
+
+
+@pytest.mark.parametrize("token", ["garbage", "a.b.c", "x" * 600, "%C3%B1"])
+async def test_asking_about_an_unknown_visit_gets_a_json_error(
+    client: httpx.AsyncClient, token: str
+) -> None:
+    response = await client.get(f"/api/visits/{token}", headers={"Origin": BRAND_ORIGIN})
+    assert response.status_code == 422
+    assert _json_error(response)["code"] == "link_invalid"
+
+
+async def test_only_the_brands_pages_may_read_the_visit_details(
+    client: httpx.AsyncClient, app: Any
+) -> None:
+    entry, step = await _playing()
+    token = await _follow_step_link(client, app, entry, step)
+    for origin in (BRAND_ORIGIN, f"https://www.{BRAND_SITE}"):
+        allowed = await client.get(f"/api/visits/{token}", headers={"Origin": origin})
+        assert allowed.status_code == 200
+        assert allowed.headers["access-control-allow-origin"] == origin
+        assert "origin" in allowed.headers["vary"].lower()
+    for origin in ("https://evil.example", f"https://{BRAND_SITE}.evil.example"):
+        refused = await client.get(f"/api/visits/{token}", headers={"Origin": origin})
+        assert "access-control-allow-origin" not in refused.headers
