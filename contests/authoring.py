@@ -148,6 +148,31 @@ async def extend_end(contest: Contest, ends_at: datetime, *, actor: str, now: da
     )
 
 
+async def edit_step_text(
+    contest: Contest, step_id: int, *, title: str, clue: str, actor: str, now: datetime
+) -> Step:
+    """Fix a step's wording while the contest runs: nobody's completed work changes."""
+    _require_editable(contest)
+    step = await Step.filter(id=step_id, contest=contest).first()
+    if step is None:
+        raise NotFound(N_("This step is not in this contest."), "step_not_found")
+    if not title.strip():
+        raise InvalidInput(N_("The step needs a title."), "step_title_required")
+    before = {"title": step.title, "clue": step.clue}
+    step.title, step.clue = title.strip(), clue.strip()
+    await step.save(update_fields=["title", "clue"])
+    await audit.record(
+        actor=actor,
+        action="step.edited",
+        brand=contest.brand,
+        target=contest.slug,
+        now=now,
+        before=before,
+        after={"title": step.title, "clue": step.clue},
+    )
+    return step
+
+
 async def add_prize(
     contest: Contest, *, name: str, description: str, quantity: int, actor: str, now: datetime
 ) -> Prize:

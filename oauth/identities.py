@@ -13,6 +13,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from contests.brands import link_marketer_roles
+from contests.errors import N_, Conflict
 from contests.ids import public_id
 from contests.models import Identity, Participant
 
@@ -78,6 +79,56 @@ def _name_from_email(email: str | None) -> str:
         return ""
     local = email.split("@", 1)[0]
     return " ".join(part.capitalize() for part in local.replace("_", ".").split(".") if part)
+
+
+async def link_identity(
+    participant: Participant, profile: Profile, *, now: datetime, label: str
+) -> bool:
+    """Add an identity to a signed-in person's account, at their explicit request.
+
+    True when it is new, False when it was already theirs. An identity that belongs to
+    another account stays there (Conflict): accounts are never merged.
+    """
+    async with in_transaction():
+        existing = await Identity.filter(provider=profile.provider, subject=profile.subject).first()
+        if existing is not None:
+            if existing.participant_id != participant.id:  # type: ignore[attr-defined]
+                raise _taken(label)
+            existing.last_used_at = now
+            await existing.save(update_fields=["last_used_at"])
+            return False
+        try:
+            await Identity.create(
+                participant=participant,
+                provider=profile.provider,
+                subject=profile.subject,
+                email=profile.email,
+                email_verified=profile.email_verified,
+                display_name=profile.display_name,
+                created_at=now,
+                last_used_at=now,
+            )
+        except IntegrityError:
+            # Someone else linked or signed in with it a moment ago.
+            raise _taken(label) from None
+        if profile.email and profile.email_verified:
+            if not participant.email:
+                participant.email = profile.email
+                participant.email_verified = True
+                await participant.save(update_fields=["email", "email_verified"])
+            await link_marketer_roles(participant, profile.email)
+    return True
+
+
+def _taken(label: str) -> Conflict:
+    return Conflict(
+        N_(
+            "That %(provider)s account already belongs to another Gymkana account, so we "
+            "did not link it. Sign in with it to use that account, or link a different one."
+        ),
+        "identity_taken",
+        provider=label,
+    )
 
 
 async def identities_of(participant: Participant) -> list[Identity]:

@@ -265,4 +265,3 @@ async def eventually(check: Any, timeout: float = 10.0, interval: float = 0.05) 
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"gave up waiting after {timeout} s")
         await asyncio.sleep(interval)
-

@@ -53,8 +53,16 @@ def demo(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[d
     for name in ("SECRET_KEY", "SMTP_URL", "BASE_URL"):
         env.pop(name, None)
     process = subprocess.Popen(
-        [sys.executable, "-c", "from web.cli import main; main()", "demo",
-         "--port", str(port), "--site-port", str(site_port)],
+        [
+            sys.executable,
+            "-c",
+            "from web.cli import main; main()",
+            "demo",
+            "--port",
+            str(port),
+            "--site-port",
+            str(site_port),
+        ],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -119,7 +127,10 @@ async def test_a_participant_plays_the_demo_and_the_marketer_draws_the_winner(
     participant = await browser.new_context(locale="es-ES")
     page = await participant.new_page()
     csp_violations: list[str] = []
-    page.on("console", lambda m: csp_violations.append(m.text) if "Content Security" in m.text else None)
+    page.on(
+        "console",
+        lambda m: csp_violations.append(m.text) if "Content Security" in m.text else None,
+    )
 
     address = f"ana-{secrets.token_hex(3)}@example.com"
     await page.goto(f"{base}/")

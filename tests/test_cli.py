@@ -74,6 +74,19 @@ def test_serve_without_a_secret_key_says_so(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_serve_names_a_half_configured_provider(tmp_path: Path) -> None:
+    result = gymkana(
+        "serve",
+        cwd=tmp_path,
+        SECRET_KEY=SECRET,
+        DATABASE_URL=f"sqlite://{tmp_path / 'gymkana.sqlite3'}",
+        GOOGLE_CLIENT_ID="only-the-id",
+    )
+    assert result.returncode != 0
+    assert "GOOGLE_CLIENT_SECRET" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_the_worker_names_an_unreachable_redis(tmp_path: Path) -> None:
     result = gymkana("worker", cwd=tmp_path, SECRET_KEY=SECRET, REDIS_URL="redis://127.0.0.1:1/0")
     assert result.returncode != 0

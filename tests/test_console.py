@@ -12,10 +12,12 @@ import pytest
 
 from contests import brands
 from contests.clock import utcnow
+from contests.entries import record_completion
 from contests.errors import Conflict
 from contests.models import (
     AuditLog,
     Brand,
+    Completion,
     Contest,
     ContestStatus,
     Draw,
@@ -24,6 +26,7 @@ from contests.models import (
     OutboxStatus,
     Prize,
     Step,
+    StepKind,
     Winner,
 )
 from contests.settings import Settings
@@ -40,6 +43,7 @@ from tests.factories import (
     live_contest,
     page_text,
     sign_in,
+    step_of,
     unique,
 )
 
@@ -446,3 +450,48 @@ async def test_a_step_following_a_step_too_large_to_exist_is_refused(
             console, response
         )
     assert not await Step.filter(contest=contest).exists()
+
+
+async def test_a_marketer_fixes_a_live_steps_wording_without_touching_completed_work(
+    app: Any, worker: Any, mailbox: Mailbox
+) -> None:
+    brand, address = await _marketer()
+    contest = await live_contest(brand)
+    step = await step_of(contest, StepKind.CODE)
+    entry = await entrant(contest)
+    await record_completion(entry, step, utcnow())
+    path = f"/console/{brand.slug}/contests/{contest.id}"
+    async with _console(app, mailbox, address) as console:
+        response = await console.post(
+            f"{path}/steps/{step.id}",
+            data={
+                "csrf_token": await csrf(console, path),
+                "title": "Find the code!",
+                "clue": "Look at the menu",
+            },
+        )
+        assert "Step updated." in await after_redirect(console, response)
+    fixed = await Step.get(id=step.id)
+    assert (fixed.title, fixed.clue, fixed.points) == (
+        "Find the code!",
+        "Look at the menu",
+        step.points,
+    )
+    assert await Completion.filter(entry=entry, step=step).exists()
+    assert await AuditLog.filter(brand=brand, action="step.edited").exists()
+
+
+async def test_another_brands_marketer_cannot_edit_a_step(
+    app: Any, worker: Any, mailbox: Mailbox
+) -> None:
+    brand, _ = await _marketer()
+    contest = await live_contest(brand)
+    step = await step_of(contest, StepKind.CODE)
+    other, address = await _marketer()
+    async with _console(app, mailbox, address) as console:
+        response = await console.post(
+            f"/console/{brand.slug}/contests/{contest.id}/steps/{step.id}",
+            data={"csrf_token": await csrf(console, f"/console/{other.slug}"), "title": "Hacked"},
+        )
+        assert response.status_code == 404
+    assert (await Step.get(id=step.id)).title == step.title

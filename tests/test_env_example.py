@@ -30,4 +30,4 @@ def test_env_example_shows_the_real_defaults() -> None:
         default = field.default
         shown = documented[name.upper()]
         expected = str(default).lower() if isinstance(default, bool) else str(default)
-        assert shown == expected, f"{name.upper()}: .env.example says {shown!r}, code says {expected!r}"
+        assert shown == expected, f"{name.upper()}: .env.example says {shown!r}, code {expected!r}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -23,7 +23,9 @@ from contests.db import tortoise_config
 from contests.errors import GymkanaError
 from contests.settings import Settings
 from contests.tokens import Tokens
-from web import errors, mailbox, signin
+from oauth.flow import SignInFlows, StateStore
+from oauth.providers import environment, load_providers
+from web import account, errors, mailbox, signin, social
 from web.api import routes as api
 from web.console import routes as console
 from web.middleware import SecurityHeaders
@@ -43,9 +45,23 @@ async def snippet(request: Request) -> Response:
     )
 
 
-def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette:
-    """The web app. Tests that set the database up themselves pass manage_database=False."""
+def create_app(
+    settings: Settings,
+    *,
+    manage_database: bool = True,
+    environ: Mapping[str, str] | None = None,
+) -> Starlette:
+    """The web app. Tests that set the database up themselves pass manage_database=False.
+
+    The sign-in providers are read from ``environ`` (by default the environment and the
+    `.env` file); a provider configured wrongly raises ConfigurationError here.
+    """
     state = AppState(settings=settings, tokens=Tokens(settings.secret_key))
+    flows = SignInFlows(
+        load_providers(environment() if environ is None else environ),
+        base_url=settings.base_url,
+        store=StateStore(lambda: state.queue, settings.queue_name),
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -65,6 +81,8 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
     routes = [
         *participant.routes,
         *signin.routes,
+        *social.routes,
+        *account.routes,
         *console.routes,
         *api.routes,
         *mailbox.routes,
@@ -93,6 +111,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
         },
     )
     app.state.gymkana = state
+    app.state.sign_in_flows = flows
     return app
 
 

@@ -66,8 +66,12 @@ def cmd_serve(args: argparse.Namespace) -> None:
     asyncio.run(_check_services(settings))
     if not args.no_migrate:
         asyncio.run(_migrate(settings))
+    try:
+        app = create_app(settings)
+    except ConfigurationError as exc:
+        sys.exit(f"gymkana: invalid settings: {exc}")
     uvicorn.run(
-        create_app(settings),
+        app,
         host=args.host or settings.host,
         port=args.port or settings.port,
         proxy_headers=True,

@@ -18,6 +18,7 @@ from web.queue import enqueue
 from web.ratelimit import rate_limit
 from web.rendering import local_path, page, redirect
 from web.session import checked_form, request_locale, sign_in, sign_out
+from web.social import providers
 from web.state import app_state
 
 
@@ -27,7 +28,10 @@ def client_address(request: Request) -> str:
 
 async def login_page(request: Request) -> Response:
     return await page(
-        request, "participant/login.html", next=local_path(request.query_params.get("next"))
+        request,
+        "participant/login.html",
+        next=local_path(request.query_params.get("next")),
+        providers=providers(request),
     )
 
 

@@ -163,6 +163,23 @@ async def add_step(request: Request) -> Response:
     return redirect(_back_to(role, contest, "#steps"))
 
 
+async def edit_step(request: Request) -> Response:
+    role = await _role(request)
+    contest = await _contest(request, role)
+    request.state.back = _back_to(role, contest, "#steps")
+    form = await checked_form(request)
+    await authoring.edit_step_text(
+        contest,
+        request.path_params["step"],
+        title=forms.text(form, "title", 160),
+        clue=forms.text(form, "clue", 2000),
+        actor=_actor(role),
+        now=utcnow(),
+    )
+    flash(request, N_("Step updated."), "success")
+    return redirect(_back_to(role, contest, "#steps"))
+
+
 async def publish(request: Request) -> Response:
     role = await _role(request)
     contest = await _contest(request, role)
@@ -215,6 +232,11 @@ routes = [
     Route("/console/{brand:slug}/contests/{contest:rowid}", contest_detail, name="console_contest"),
     Route("/console/{brand:slug}/contests/{contest:rowid}/prizes", add_prize, methods=["POST"]),
     Route("/console/{brand:slug}/contests/{contest:rowid}/steps", add_step, methods=["POST"]),
+    Route(
+        "/console/{brand:slug}/contests/{contest:rowid}/steps/{step:rowid}",
+        edit_step,
+        methods=["POST"],
+    ),
     Route("/console/{brand:slug}/contests/{contest:rowid}/publish", publish, methods=["POST"]),
     Route("/console/{brand:slug}/contests/{contest:rowid}/end", move_end, methods=["POST"]),
     Route("/console/{brand:slug}/contests/{contest:rowid}/close", close_now, methods=["POST"]),

@@ -19,6 +19,7 @@ from oauth.identities import identities_of
 from web.ratelimit import rate_limit
 from web.rendering import page, redirect
 from web.session import checked_form, flash, request_locale, require_viewer, viewer
+from web.social import account_csp, providers
 from web.state import app_state
 
 PUBLIC = (ContestStatus.SCHEDULED, ContestStatus.LIVE, ContestStatus.CLOSED, ContestStatus.DRAWN)
@@ -174,12 +175,15 @@ async def my_account(request: Request) -> Response:
         await Entry.filter(participant=participant).prefetch_related("contest").order_by("-id")
     )
     rows = [(e, await progress(e)) for e in entries]
-    return await page(
+    response = await page(
         request,
         "participant/account.html",
         rows=rows,
         identities=await identities_of(participant),
+        providers=providers(request),
     )
+    response.headers["Content-Security-Policy"] = account_csp(request)
+    return response
 
 
 routes = [

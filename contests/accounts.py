@@ -1,0 +1,178 @@
+"""A participant's own data: everything Gymkana holds about them, and deleting it.
+
+Deleting an account keeps what published draws need, and nothing that points to the
+person: their entries stay as pseudonymous ids in the entry hash chain, the frozen
+lists and the certificates, no longer linked to any account. The brand's audit log
+and its list of invited marketers are the brand's records and stay as they are.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from contests.models import (
+    Completion,
+    ContestStatus,
+    Entry,
+    EntryStatus,
+    Identity,
+    Marketer,
+    Outbox,
+    Participant,
+    SignInLink,
+    VisitReport,
+    WebSession,
+    Winner,
+)
+
+FORMAT = "gymkana-account/1"
+# In these the list of entries is frozen: the pseudonym is part of what was published.
+FROZEN = (ContestStatus.CLOSED, ContestStatus.DRAWN, ContestStatus.ARCHIVED)
+
+
+async def verified_addresses(participant: Participant) -> list[str]:
+    """The addresses known to be this person's: mail sent there is their data."""
+    addresses = {participant.email.lower()} if participant.email else set()
+    for identity in await Identity.filter(participant=participant, email_verified=True):
+        if identity.email:
+            addresses.add(identity.email.lower())
+    return sorted(addresses)
+
+
+async def export(participant: Participant, *, now: datetime) -> dict[str, Any]:
+    """Everything held about this person, as plain JSON values."""
+    addresses = await verified_addresses(participant)
+    entries = []
+    for entry in await Entry.filter(participant=participant).prefetch_related("contest"):
+        completions = await Completion.filter(entry=entry).prefetch_related("step")
+        visits = await VisitReport.filter(entry=entry).prefetch_related("step")
+        wins = await Winner.filter(entry=entry).prefetch_related("prize")
+        entries.append(
+            {
+                "contest": {"slug": entry.contest.slug, "title": entry.contest.title},
+                "pseudonymous_id": entry.public_id,
+                "status": entry.status.value,
+                "language": entry.locale,
+                "rules_version_accepted": entry.consent_version,
+                "accepted_at": _time(entry.consented_at),
+                "entered_at": _time(entry.created_at),
+                "steps_done": [
+                    {
+                        "step": c.step.title,
+                        "points": c.points,
+                        "done_at": _time(c.completed_at),
+                    }
+                    for c in completions
+                ],
+                "visits_reported": [
+                    {
+                        "step": v.step.title,
+                        "page": v.page_url,
+                        "started_at": _time(v.started_at),
+                        "reported_at": _time(v.reported_at),
+                        "status": v.status.value,
+                    }
+                    for v in visits
+                ],
+                "wins": [
+                    {
+                        "rank": w.rank,
+                        "alternate": w.alternate,
+                        "prize": w.prize.name if w.prize else None,
+                        "status": w.status.value,
+                    }
+                    for w in wins
+                ],
+            }
+        )
+    return {
+        "format": FORMAT,
+        "exported_at": _time(now),
+        "account": {
+            "id": participant.public_id,
+            "display_name": participant.display_name,
+            "email": participant.email,
+            "email_verified": participant.email_verified,
+            "language": participant.locale,
+            "avatar_url": participant.avatar_url,
+            "created_at": _time(participant.created_at),
+        },
+        "sign_in_identities": [
+            {
+                "provider": i.provider,
+                "subject": i.subject,
+                "email": i.email,
+                "email_verified": i.email_verified,
+                "display_name": i.display_name,
+                "linked_at": _time(i.created_at),
+                "last_used_at": _time(i.last_used_at),
+            }
+            for i in await Identity.filter(participant=participant).order_by("created_at")
+        ],
+        # The session ids themselves are secrets, and not about the person.
+        "sessions": [
+            {
+                "started_at": _time(s.created_at),
+                "last_seen_at": _time(s.last_seen_at),
+                "expires_at": _time(s.expires_at),
+                "ended_at": _time(s.revoked_at),
+            }
+            for s in await WebSession.filter(participant=participant).order_by("created_at")
+        ],
+        "entries": entries,
+        "marketer_roles": [
+            {"brand": m.brand.name, "email": m.email, "name": m.name}
+            for m in await Marketer.filter(participant=participant).prefetch_related("brand")
+        ],
+        "sign_in_links": [
+            {
+                "email": link.email,
+                "asked_at": _time(link.created_at),
+                "used_at": _time(link.used_at),
+            }
+            for link in await SignInLink.filter(email__in=addresses).order_by("created_at")
+        ],
+        "emails": [
+            {
+                "kind": message.kind,
+                "to": message.to_email,
+                "subject": message.subject,
+                "queued_at": _time(message.created_at),
+                "sent_at": _time(message.sent_at),
+                "status": message.status.value,
+            }
+            for message in await Outbox.filter(to_email__in=addresses).order_by("created_at")
+        ],
+    }
+
+
+async def delete(participant: Participant) -> None:
+    """Delete the account; its entries keep only their place in the draws (see above)."""
+    addresses = await verified_addresses(participant)
+    async with in_transaction():
+        entries = await Entry.filter(participant=participant).prefetch_related("contest")
+        for entry in entries:
+            await VisitReport.filter(entry=entry).delete()
+            await Completion.filter(entry=entry).delete()
+            entry.participant = None
+            update = ["participant_id"]
+            if entry.contest.status not in FROZEN:
+                # Still open: the entry leaves the draw, but its link stays in the
+                # entry hash chain, which must replay to the head published at close.
+                entry.status = EntryStatus.DISQUALIFIED
+                update.append("status")
+            await entry.save(update_fields=update)
+        # Mail not sent yet is not sent any more, and what was sent is forgotten.
+        await Outbox.filter(to_email__in=addresses).delete()
+        await SignInLink.filter(email__in=addresses).delete()
+        await WebSession.filter(participant=participant).delete()
+        await Identity.filter(participant=participant).delete()
+        await Marketer.filter(participant=participant).update(participant_id=None)
+        await participant.delete()
+
+
+def _time(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None

@@ -1,0 +1,1 @@
+"""Real parts for the tests: servers on loopback, providers that misbehave on purpose."""
