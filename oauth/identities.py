@@ -49,16 +49,19 @@ async def sign_in(profile: Profile, *, locale: str, now: datetime) -> Participan
                 avatar_url=profile.avatar_url,
             )
             try:
-                identity = await Identity.create(
-                    participant=participant,
-                    provider=profile.provider,
-                    subject=profile.subject,
-                    email=profile.email,
-                    email_verified=profile.email_verified,
-                    display_name=profile.display_name,
-                    created_at=now,
-                    last_used_at=now,
-                )
+                # A savepoint: on PostgreSQL a failed insert would abort the whole
+                # transaction, and the clean-up below must still run.
+                async with in_transaction():
+                    identity = await Identity.create(
+                        participant=participant,
+                        provider=profile.provider,
+                        subject=profile.subject,
+                        email=profile.email,
+                        email_verified=profile.email_verified,
+                        display_name=profile.display_name,
+                        created_at=now,
+                        last_used_at=now,
+                    )
             except IntegrityError:
                 # Two first sign-ins raced; the other one made the account.
                 await participant.delete()
@@ -66,8 +69,14 @@ async def sign_in(profile: Profile, *, locale: str, now: datetime) -> Participan
                     provider=profile.provider, subject=profile.subject
                 ).prefetch_related("participant")
         else:
+            # Keep what the provider says now, not what it said the first time.
             identity.last_used_at = now
-            await identity.save(update_fields=["last_used_at"])
+            identity.email = profile.email
+            identity.email_verified = profile.email_verified
+            identity.display_name = profile.display_name
+            await identity.save(
+                update_fields=["last_used_at", "email", "email_verified", "display_name"]
+            )
         participant = identity.participant
         if profile.email and profile.email_verified:
             await link_marketer_roles(participant, profile.email)
