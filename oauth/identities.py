@@ -52,16 +52,7 @@ async def sign_in(profile: Profile, *, locale: str, now: datetime) -> Participan
                 # A savepoint: on PostgreSQL a failed insert would abort the whole
                 # transaction, and the clean-up below must still run.
                 async with in_transaction():
-                    identity = await Identity.create(
-                        participant=participant,
-                        provider=profile.provider,
-                        subject=profile.subject,
-                        email=profile.email,
-                        email_verified=profile.email_verified,
-                        display_name=profile.display_name,
-                        created_at=now,
-                        last_used_at=now,
-                    )
+                    identity = await _new_identity(participant, profile, now)
             except IntegrityError:
                 # Two first sign-ins raced; the other one made the account.
                 await participant.delete()
@@ -81,6 +72,19 @@ async def sign_in(profile: Profile, *, locale: str, now: datetime) -> Participan
         if profile.email and profile.email_verified:
             await link_marketer_roles(participant, profile.email)
     return participant
+
+
+async def _new_identity(participant: Participant, profile: Profile, now: datetime) -> Identity:
+    return await Identity.create(
+        participant=participant,
+        provider=profile.provider,
+        subject=profile.subject,
+        email=profile.email,
+        email_verified=profile.email_verified,
+        display_name=profile.display_name,
+        created_at=now,
+        last_used_at=now,
+    )
 
 
 def _name_from_email(email: str | None) -> str:
@@ -107,16 +111,7 @@ async def link_identity(
             await existing.save(update_fields=["last_used_at"])
             return False
         try:
-            await Identity.create(
-                participant=participant,
-                provider=profile.provider,
-                subject=profile.subject,
-                email=profile.email,
-                email_verified=profile.email_verified,
-                display_name=profile.display_name,
-                created_at=now,
-                last_used_at=now,
-            )
+            await _new_identity(participant, profile, now)
         except IntegrityError:
             # Someone else linked or signed in with it a moment ago.
             raise _taken(label) from None

@@ -7,43 +7,23 @@ import asyncio
 import os
 import re
 import secrets
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
-import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
+
+from tests.support.gymkana import chromium, gymkana_command
+from tests.support.servers import free_port
 
 pytestmark = pytest.mark.browser
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[dict[str, str]]:
     """`gymkana demo` exactly as a newcomer runs it, on its own database and ports."""
-    port, site_port = _free_port(), _free_port()
+    port, site_port = free_port(), free_port()
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite://{tmp_path_factory.mktemp('demo') / 'demo.sqlite3'}",
@@ -52,56 +32,15 @@ def demo(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[d
     }
     for name in ("SECRET_KEY", "SMTP_URL", "BASE_URL"):
         env.pop(name, None)
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from web.cli import main; main()",
-            "demo",
-            "--port",
-            str(port),
-            "--site-port",
-            str(site_port),
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        cwd=Path(__file__).resolve().parent.parent,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None:
-                output = process.stdout.read().decode() if process.stdout else ""
-                raise AssertionError(f"gymkana demo exited early:\n{output}")
-            time.sleep(0.1)
-        else:
-            raise AssertionError("gymkana demo did not answer /healthz")
+    args = ["demo", "--port", str(port), "--site-port", str(site_port)]
+    with gymkana_command(args, env, f"http://127.0.0.1:{port}") as base:
         yield {"base": base, "site": f"http://127.0.0.1:{site_port}"}
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout:
-            process.stdout.close()
 
 
 @pytest.fixture(scope="module")
 async def browser() -> AsyncIterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Debian's chromium is not at {CHROMIUM}: run scripts/ensure-chromium.sh")
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        await chromium.close()
+    async with chromium(CHROMIUM) as launched:
+        yield launched
 
 
 async def _sign_in(page: Page, base: str, address: str, next_path: str) -> None:

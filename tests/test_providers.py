@@ -3,30 +3,18 @@ and a half-configured provider stops the start naming the variable to fix."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from contests.errors import ConfigurationError
 from oauth.providers import GOOGLE_ISSUER, fixed_variables, load_providers
-
-EXAMPLE = Path(__file__).resolve().parent.parent / ".env.example"
-
-
-def _documented() -> dict[str, str]:
-    values = {}
-    for line in EXAMPLE.read_text(encoding="utf-8").splitlines():
-        if line and not line.startswith("#") and "=" in line:
-            name, _, value = line.partition("=")
-            values[name] = value
-    return values
+from tests.support.env_example import EXAMPLE, documented
 
 
 def test_every_provider_variable_is_documented_with_its_default() -> None:
-    documented = _documented()
+    values = documented()
     for name, default in fixed_variables().items():
-        assert name in documented, f"add {name} to .env.example"
-        assert documented[name] == default, f"{name}: .env.example says {documented[name]!r}"
+        assert name in values, f"add {name} to .env.example"
+        assert values[name] == default, f"{name}: .env.example says {values[name]!r}"
     text = EXAMPLE.read_text(encoding="utf-8")
     for suffix in ("ISSUER", "CLIENT_ID", "CLIENT_SECRET", "LABEL"):
         assert f"OIDC_KEYCLOAK_{suffix}=" in text
@@ -35,7 +23,7 @@ def test_every_provider_variable_is_documented_with_its_default() -> None:
 def test_the_documented_defaults_configure_the_real_endpoints() -> None:
     providers = load_providers(
         {
-            **_documented(),
+            **documented(),
             "GOOGLE_CLIENT_ID": "g",
             "GOOGLE_CLIENT_SECRET": "gs",
             "GITHUB_CLIENT_ID": "h",

@@ -5,25 +5,19 @@ from __future__ import annotations
 
 import os
 import secrets
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
-import httpx
 import pytest
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser
 
 from tests.conftest import SECRET
+from tests.support.gymkana import chromium, gymkana_command
 from tests.support.oidc_mock import User, oidc_provider
 from tests.support.servers import free_port
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.test_browser import CHROMIUM
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parent.parent
 PERSON = User(
     sub="browser-person",
     claims={"email": "nuria@example.com", "email_verified": True, "name": "Nuria Navegadora"},
@@ -55,46 +49,14 @@ def gymkana(issuer: str, tmp_path_factory: pytest.TempPathFactory, redis_url: st
         "OIDC_COMPANY_LABEL": "Company ID",
     }
     env.pop("SMTP_URL", None)
-    process = subprocess.Popen(
-        [sys.executable, "-c", "from web.cli import main; main()", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        cwd=ROOT,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                output = process.stdout.read().decode() if process.stdout else ""
-                raise AssertionError(f"gymkana serve did not start:\n{output}")
-            time.sleep(0.1)
+    with gymkana_command(["serve", "--port", str(port)], env, base):
         yield base
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout:
-            process.stdout.close()
 
 
 @pytest.fixture(scope="module")
 async def browser() -> AsyncIterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Debian's chromium is not at {CHROMIUM}: run scripts/ensure-chromium.sh")
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        await chromium.close()
+    async with chromium(CHROMIUM) as launched:
+        yield launched
 
 
 async def test_signing_in_with_an_openid_provider_and_out_again(
