@@ -8,14 +8,17 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 
 from contests.draw import FrozenEntry, build_certificate, commitment
 from contests.settings import Settings
 from tests.conftest import ROOT
+from tests.support.servers import free_port
 
 SECRET = "cli-secret-" + "k" * 40
 SEED = "5" * 64
@@ -211,3 +214,43 @@ def test_verify_names_a_missing_file(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert f"cannot read {missing}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_database_that_does_not_answer_is_a_503_not_a_crash(tmp_path: Path) -> None:
+    port = free_port()
+    env = _environment(
+        SECRET_KEY=SECRET,
+        DATABASE_URL=f"postgres://postgres@127.0.0.1:{free_port()}/gone",
+    )
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from web.cli import main; main()",
+            "serve",
+            "--no-migrate",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                page = httpx.get(f"http://127.0.0.1:{port}/", headers={"Accept-Language": "en"})
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "gymkana serve did not answer"
+                time.sleep(0.1)
+        assert page.status_code == 503
+        assert "not available for a moment" in page.text
+        health = httpx.get(f"http://127.0.0.1:{port}/healthz")
+        assert health.status_code == 503
+        assert health.json()["database"].startswith("error")
+    finally:
+        process.terminate()
+        process.wait(timeout=15)

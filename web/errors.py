@@ -11,9 +11,11 @@ import logging
 from collections.abc import Mapping
 from urllib.parse import quote
 
+from redis.exceptions import ConnectionError as RedisConnectionError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from tortoise.exceptions import DBConnectionError
 
 from contests.errors import N_, GymkanaError
 from contests.i18n import translate
@@ -87,11 +89,21 @@ async def http_error(request: Request, exc: Exception) -> Response:
     )
 
 
+# A database or Redis that does not answer is an outage, not a bug: say "a moment".
+OUTAGES: tuple[type[Exception], ...] = (DBConnectionError, RedisConnectionError, ConnectionError)
+
+
 async def server_error(request: Request, exc: Exception) -> Response:
-    log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
-    message = N_("Something went wrong on our side. It has been logged; please try again.")
+    if isinstance(exc, OUTAGES):
+        log.error("%s %s: a service is unavailable: %r", request.method, request.url.path, exc)
+        status, code = 503, "unavailable"
+        message = N_("This is not available for a moment. Please try again in a minute.")
+    else:
+        log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+        status, code = 500, "server_error"
+        message = N_("Something went wrong on our side. It has been logged; please try again.")
     locale = request_locale(request) if "session" in request.scope else "es"
     text = translate(message, locale)
     if wants_json(request):
-        return JSONResponse({"error": {"code": "server_error", "message": text}}, status_code=500)
-    return Response(text, status_code=500, media_type="text/plain; charset=utf-8")
+        return JSONResponse({"error": {"code": code, "message": text}}, status_code=status)
+    return Response(text, status_code=status, media_type="text/plain; charset=utf-8")
