@@ -8,10 +8,30 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
+from contests import closing
+from contests.clock import utcnow
 from contests.draw import verify_certificate
-from contests.models import Completion, Contest, ContestStatus, Draw, Outbox, OutboxStatus
+from contests.models import (
+    Completion,
+    Contest,
+    ContestStatus,
+    Draw,
+    Outbox,
+    OutboxStatus,
+    Participant,
+)
 from tests.conftest import Mailbox, eventually
-from tests.factories import BRAND_SITE, brand_with_marketer, csrf, csrf_of, email, sign_in, unique
+from tests.factories import (
+    BRAND_SITE,
+    brand_with_marketer,
+    csrf,
+    csrf_of,
+    email,
+    entrant,
+    live_contest,
+    sign_in,
+    unique,
+)
 
 
 async def test_a_marketer_builds_a_contest_and_a_participant_wins_it(
@@ -141,3 +161,44 @@ async def test_a_marketer_builds_a_contest_and_a_participant_wins_it(
     assert 'data-testid="my-win"' in page.text
     await marketer.aclose()
     await participant.aclose()
+
+
+async def test_at_the_end_time_the_workers_clock_closes_draws_and_mails_the_winner(
+    worker: Any, mailbox: Mailbox
+) -> None:
+    brand, _ = await brand_with_marketer()
+    contest = await live_contest(brand)
+    winner = await entrant(contest, name="Lucía", locale="es", complete=True)
+    # Nobody presses anything: the contest simply reaches its end.
+    await Contest.filter(id=contest.id).update(ends_at=utcnow())
+
+    async def drawn() -> bool:
+        return (await Contest.get(id=contest.id)).status is ContestStatus.DRAWN
+
+    await eventually(drawn, timeout=20)
+    record = await Draw.get(contest_id=contest.id)
+    assert record.certificate is not None and verify_certificate(record.certificate) == []
+    assert record.certificate["order"][0] == winner.public_id  # type: ignore[index]
+    address = (await Participant.get(entries__id=winner.id)).email or ""
+
+    async def mailed() -> bool:
+        return bool(mailbox.to(address))
+
+    await eventually(mailed, timeout=20)
+    [message] = mailbox.to(address)
+    assert "Lucía" in str(message["Subject"]) and message["Content-Language"] == "es"
+
+
+async def test_steps_done_after_the_end_do_not_count_in_the_draw(database_url: Any) -> None:
+    brand, _ = await brand_with_marketer()
+    contest = await live_contest(brand)
+    on_time = await entrant(contest, complete=True)
+    ended = utcnow()
+    late = await entrant(contest, complete=True)
+    await Contest.filter(id=contest.id).update(ends_at=ended)
+    # The worker closes a little after the end; what happened in between is too late.
+    await closing.close(contest.id, utcnow())
+    record = await Draw.get(contest_id=contest.id)
+    frozen = [pseudonym for pseudonym, _ in record.frozen_list]  # type: ignore[misc]
+    assert frozen == [on_time.public_id]
+    assert late.public_id not in frozen
