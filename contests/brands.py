@@ -6,11 +6,12 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
-from contests import audit
+from contests import audit, mail
 from contests.errors import N_, Conflict, InvalidInput, NotAllowed, NotFound
 from contests.ids import public_id, slugify
-from contests.models import Brand, Marketer, Participant
+from contests.models import Brand, Marketer, Outbox, Participant
 
 
 def clean_domain(value: str) -> str:
@@ -96,6 +97,39 @@ async def add_marketer(
         ) from None
     await audit.record(actor=actor, action="marketer.added", brand=brand, target=address, now=now)
     return marketer
+
+
+async def invite_marketer(
+    brand: Brand,
+    email: str,
+    *,
+    name: str,
+    invited_by: Marketer,
+    base_url: str,
+    locale: str,
+    now: datetime,
+) -> tuple[Marketer, Outbox]:
+    """Let another address into the brand's console and queue the email telling them."""
+    async with in_transaction():
+        marketer = await add_marketer(brand, email, name=name, actor=invited_by.email, now=now)
+        message = await mail.queue(
+            kind="invitation",
+            dedupe_key=f"invitation:{marketer.id}",
+            template="invitation",
+            to_email=marketer.email,
+            to_name=marketer.name,
+            locale=locale,
+            now=now,
+            reply_to=invited_by.email,
+            brand=brand,
+            inviter=invited_by.name or invited_by.email,
+            link=f"{base_url}/login?next=/console/{brand.slug}",
+        )
+    return marketer, message
+
+
+async def team(brand: Brand) -> list[Marketer]:
+    return await Marketer.filter(brand=brand).order_by("email")
 
 
 async def brands_of(participant: Participant) -> list[Brand]:

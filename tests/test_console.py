@@ -495,3 +495,60 @@ async def test_another_brands_marketer_cannot_edit_a_step(
         )
         assert response.status_code == 404
     assert (await Step.get(id=step.id)).title == step.title
+
+
+async def test_a_marketer_invites_a_colleague_who_then_signs_in_to_the_console(
+    app: Any, worker: Any, mailbox: Mailbox
+) -> None:
+    brand, address = await _marketer()
+    colleague = email("colleague")
+    async with _console(app, mailbox, address) as console:
+        path = f"/console/{brand.slug}"
+        response = await console.post(
+            f"{path}/team",
+            data={"csrf_token": await csrf(console, path), "email": colleague, "name": "Pablo"},
+        )
+        assert "is invited" in await after_redirect(console, response)
+
+    async def invited() -> bool:
+        return bool(mailbox.to(colleague))
+
+    await eventually(invited)
+    [invitation] = mailbox.to(colleague)
+    assert brand.name in str(invitation["Subject"])
+    assert invitation["Reply-To"] == address
+    assert f"/login?next=/console/{brand.slug}" in Mailbox.text(invitation)
+
+    async with _console(app, mailbox, colleague) as colleague_console:
+        page = await colleague_console.get(f"/console/{brand.slug}")
+        assert page.status_code == 200
+        assert colleague in page_text(page) and address in page_text(page)
+    assert await AuditLog.filter(brand=brand, action="marketer.added", target=colleague).exists()
+
+
+async def test_inviting_someone_already_in_the_team_says_so(
+    app: Any, worker: Any, mailbox: Mailbox
+) -> None:
+    brand, address = await _marketer()
+    async with _console(app, mailbox, address) as console:
+        path = f"/console/{brand.slug}"
+        response = await console.post(
+            f"{path}/team", data={"csrf_token": await csrf(console, path), "email": address}
+        )
+        assert "can already use this brand's console" in await after_redirect(console, response)
+    assert await Marketer.filter(brand=brand).count() == 1
+
+
+async def test_only_the_brands_own_marketers_can_invite(
+    app: Any, worker: Any, mailbox: Mailbox
+) -> None:
+    brand, _ = await _marketer()
+    other, address = await _marketer()
+    intruder = email("intruder")
+    async with _console(app, mailbox, address) as console:
+        response = await console.post(
+            f"/console/{brand.slug}/team",
+            data={"csrf_token": await csrf(console, f"/console/{other.slug}"), "email": intruder},
+        )
+        assert response.status_code == 404
+    assert not await Marketer.filter(email=intruder).exists()

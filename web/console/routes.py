@@ -8,7 +8,7 @@ from starlette.routing import Route
 
 from contests import audit, authoring, closing, jobs, lifecycle, mail
 from contests.authoring import ContestDraft, StepDraft
-from contests.brands import brands_of, marketer_for, update_domains
+from contests.brands import brands_of, invite_marketer, marketer_for, team, update_domains
 from contests.clock import utcnow
 from contests.entries import progress
 from contests.errors import N_, InvalidInput
@@ -16,7 +16,7 @@ from contests.models import Contest, Draw, Entry, Marketer, Prize, Step, StepKin
 from web import forms
 from web.queue import enqueue
 from web.rendering import page, redirect
-from web.session import checked_form, flash, require_viewer
+from web.session import checked_form, flash, request_locale, require_viewer
 from web.state import app_state
 
 
@@ -51,7 +51,31 @@ async def brand_home(request: Request) -> Response:
         contests=contests,
         snippet=f'<script src="{settings.base_url}/snippet.js" async></script>',
         audit_log=await audit.recent(role.brand, 20),
+        team=await team(role.brand),
     )
+
+
+async def invite(request: Request) -> Response:
+    role = await _role(request)
+    request.state.back = f"/console/{role.brand.slug}#team"
+    form = await checked_form(request)
+    marketer, message = await invite_marketer(
+        role.brand,
+        forms.text(form, "email", 254),
+        name=forms.text(form, "name", 120),
+        invited_by=role,
+        base_url=app_state(request).settings.base_url,
+        locale=request_locale(request),
+        now=utcnow(),
+    )
+    await enqueue(request, jobs.SEND_EMAIL, message.id)
+    flash(
+        request,
+        N_("%(email)s is invited: we have emailed them how to sign in."),
+        "success",
+        email=marketer.email,
+    )
+    return redirect(f"/console/{role.brand.slug}#team")
 
 
 async def save_domains(request: Request) -> Response:
@@ -226,6 +250,7 @@ routes = [
     Route("/console", console_home, name="console"),
     Route("/console/{brand:slug}", brand_home, name="console_brand"),
     Route("/console/{brand:slug}/domains", save_domains, methods=["POST"]),
+    Route("/console/{brand:slug}/team", invite, methods=["POST"]),
     Route("/console/{brand:slug}/outbox", outbox, name="console_outbox"),
     Route("/console/{brand:slug}/contests/new", new_contest, name="console_new_contest"),
     Route("/console/{brand:slug}/contests", create_contest, methods=["POST"]),
