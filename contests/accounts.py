@@ -13,8 +13,11 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from contests.errors import N_, InvalidInput
+from contests.i18n import normalise
 from contests.models import (
     Completion,
+    Contest,
     ContestStatus,
     Entry,
     EntryStatus,
@@ -27,10 +30,36 @@ from contests.models import (
     WebSession,
     Winner,
 )
+from contests.queries import ids
 
 FORMAT = "gymkana-account/1"
 # In these the list of entries is frozen: the pseudonym is part of what was published.
 FROZEN = (ContestStatus.CLOSED, ContestStatus.DRAWN, ContestStatus.ARCHIVED)
+
+
+async def update_profile(participant: Participant, *, display_name: str, locale: str) -> None:
+    """How the participant wants to be called, and in which language we write to them.
+
+    The language also applies to their entries in contests not yet drawn, since the
+    winners' email is written in the entry's language.
+    """
+    name = " ".join(display_name.split())
+    if not name:
+        raise InvalidInput(N_("Tell us what to call you."), "name_required")
+    if len(name) > 120:
+        raise InvalidInput(N_("That name is too long (at most 120 characters)."), "name_too_long")
+    chosen = normalise(locale)
+    if chosen is None:
+        raise InvalidInput(N_("Choose Spanish or English."), "bad_locale")
+    participant.display_name, participant.locale = name, chosen
+    await participant.save(update_fields=["display_name", "locale"])
+    undrawn = await ids(
+        Contest.filter(
+            entries__participant=participant,
+            status__in=[ContestStatus.SCHEDULED, ContestStatus.LIVE, ContestStatus.CLOSED],
+        )
+    )
+    await Entry.filter(participant=participant, contest_id__in=undrawn).update(locale=chosen)
 
 
 async def verified_addresses(participant: Participant) -> list[str]:

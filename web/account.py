@@ -11,6 +11,7 @@ from starlette.routing import Route
 from contests import accounts
 from contests.clock import utcnow
 from contests.errors import N_, InvalidInput
+from web import forms
 from web.rendering import redirect
 from web.session import checked_form, flash, require_viewer, sign_out
 
@@ -26,6 +27,21 @@ async def download(request: Request) -> Response:
             "Cache-Control": "no-store",
         },
     )
+
+
+async def profile(request: Request) -> Response:
+    request.state.back = "/me#profile"
+    participant = await require_viewer(request)
+    form = await checked_form(request)
+    await accounts.update_profile(
+        participant,
+        display_name=forms.text(form, "display_name", 200),
+        locale=forms.text(form, "locale", 8),
+    )
+    request.session["lang"] = participant.locale
+    name = participant.display_name
+    flash(request, N_("Saved. Nice to meet you, %(name)s!"), "success", name=name)
+    return redirect("/me#profile")
 
 
 async def delete(request: Request) -> Response:
@@ -49,5 +65,6 @@ async def delete(request: Request) -> Response:
 
 routes = [
     Route("/me/data.json", download, name="account_data"),
+    Route("/me/profile", profile, methods=["POST"], name="account_profile"),
     Route("/me/delete", delete, methods=["POST"], name="account_delete"),
 ]
