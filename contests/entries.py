@@ -98,6 +98,22 @@ async def progress(entry: Entry) -> Progress:
         c.step_id: c.points  # type: ignore[attr-defined]
         for c in await Completion.filter(entry=entry)
     }
+    return _progress(entry, steps, done)
+
+
+async def progress_of_entries(entries: list[Entry]) -> list[Progress]:
+    """Progress of many entries of one contest in two queries, for the console's list."""
+    if not entries:
+        return []
+    steps = await Step.filter(contest_id=entries[0].contest_id).order_by("position", "id")  # type: ignore[attr-defined]
+    done: dict[int, dict[int, int]] = {entry.id: {} for entry in entries}
+    rows = await Completion.filter(entry_id__in=list(done)).values("entry_id", "step_id", "points")
+    for row in rows:
+        done[row["entry_id"]][row["step_id"]] = row["points"]
+    return [_progress(entry, steps, done[entry.id]) for entry in entries]
+
+
+def _progress(entry: Entry, steps: list[Step], done: dict[int, int]) -> Progress:
     rows = [
         StepProgress(
             step=step,

@@ -3,6 +3,7 @@ marketer meets while building, publishing and closing a contest."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -552,3 +553,27 @@ async def test_only_the_brands_own_marketers_can_invite(
         )
         assert response.status_code == 404
     assert not await Marketer.filter(email=intruder).exists()
+
+
+async def test_the_entries_list_shows_each_entrys_steps_chances_and_eligibility(
+    app: Any, worker: Any, mailbox: Mailbox
+) -> None:
+    brand, address = await _marketer()
+    contest = await live_contest(brand)
+    finisher = await entrant(contest, name="Fina", complete=True)
+    starter = await entrant(contest, name="Sara")
+    async with _console(app, mailbox, address) as console:
+        page = page_text(await console.get(f"/console/{brand.slug}/contests/{contest.id}"))
+
+    def row(pseudonym: str) -> tuple[str, ...]:
+        found = re.search(
+            rf"<code>{pseudonym}</code></td>\s*"
+            r"<td>(\d+) / (\d+)</td><td>(\d+)</td><td>([^<]+)</td>",
+            page,
+        )
+        assert found, f"no row for {pseudonym}"
+        return found.groups()
+
+    # Both steps (2 + 3 points) done: 1 + 5 chances, in the draw.
+    assert row(finisher.public_id) == ("2", "2", "6", "yes")
+    assert row(starter.public_id) == ("0", "2", "1", "not yet")

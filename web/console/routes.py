@@ -10,7 +10,7 @@ from contests import audit, authoring, closing, jobs, lifecycle, mail
 from contests.authoring import ContestDraft, StepDraft
 from contests.brands import brands_of, invite_marketer, marketer_for, team, update_domains
 from contests.clock import utcnow
-from contests.entries import progress
+from contests.entries import progress_of_entries
 from contests.errors import N_, InvalidInput
 from contests.models import Contest, Draw, Entry, Marketer, Prize, Step, StepKind, Winner
 from web import forms
@@ -119,7 +119,7 @@ async def contest_detail(request: Request) -> Response:
     role = await _role(request)
     contest = await _contest(request, role)
     entries = await Entry.filter(contest=contest).prefetch_related("participant").order_by("id")
-    rows = [(e, await progress(e)) for e in entries]
+    rows = list(zip(entries, await progress_of_entries(entries), strict=True))
     return await page(
         request,
         "console/contest.html",
