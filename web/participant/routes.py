@@ -33,17 +33,25 @@ async def _contest(slug: str) -> Contest:
 
 
 async def home(request: Request) -> Response:
-    contests = await Contest.filter(status__in=PUBLIC).prefetch_related("brand").order_by("ends_at")
+    running = await (
+        Contest.filter(status__in=[ContestStatus.SCHEDULED, ContestStatus.LIVE])
+        .prefetch_related("brand")
+        .order_by("ends_at")
+    )
+    # Finished contests only grow in number: the page shows the latest few.
+    finished = await (
+        Contest.filter(status__in=[ContestStatus.CLOSED, ContestStatus.DRAWN])
+        .prefetch_related("brand")
+        .order_by("-closed_at")
+        .limit(10)
+    )
     now = utcnow()
-    open_now = [c for c in contests if accepting_entries(c, now)]
-    upcoming = [c for c in contests if c.status is ContestStatus.SCHEDULED]
-    finished = [c for c in contests if c.status in (ContestStatus.CLOSED, ContestStatus.DRAWN)]
     return await page(
         request,
         "participant/home.html",
-        open_now=open_now,
-        upcoming=upcoming,
-        finished=finished[-10:],
+        open_now=[c for c in running if accepting_entries(c, now)],
+        upcoming=[c for c in running if c.status is ContestStatus.SCHEDULED],
+        finished=finished,
     )
 
 
