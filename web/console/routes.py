@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -141,11 +142,17 @@ def _back_to(role: Marketer, contest: Contest, anchor: str = "") -> str:
     return f"/console/{role.brand.slug}/contests/{contest.id}{anchor}"
 
 
-async def add_prize(request: Request) -> Response:
+async def _contest_form(request: Request, anchor: str) -> tuple[Marketer, Contest, FormData]:
+    """The role, the contest and the posted form of a change to one contest; a refusal
+    goes back to the contest page at ``anchor`` with its message."""
     role = await _role(request)
     contest = await _contest(request, role)
-    request.state.back = _back_to(role, contest, "#prizes")
-    form = await checked_form(request)
+    request.state.back = _back_to(role, contest, anchor)
+    return role, contest, await checked_form(request)
+
+
+async def add_prize(request: Request) -> Response:
+    role, contest, form = await _contest_form(request, "#prizes")
     await authoring.add_prize(
         contest,
         name=forms.text(form, "name", 160),
@@ -159,10 +166,7 @@ async def add_prize(request: Request) -> Response:
 
 
 async def add_step(request: Request) -> Response:
-    role = await _role(request)
-    contest = await _contest(request, role)
-    request.state.back = _back_to(role, contest, "#steps")
-    form = await checked_form(request)
+    role, contest, form = await _contest_form(request, "#steps")
     try:
         kind = StepKind(forms.text(form, "kind", 16))
     except ValueError:
@@ -188,10 +192,7 @@ async def add_step(request: Request) -> Response:
 
 
 async def edit_step(request: Request) -> Response:
-    role = await _role(request)
-    contest = await _contest(request, role)
-    request.state.back = _back_to(role, contest, "#steps")
-    form = await checked_form(request)
+    role, contest, form = await _contest_form(request, "#steps")
     await authoring.edit_step_text(
         contest,
         request.path_params["step"],
@@ -205,20 +206,14 @@ async def edit_step(request: Request) -> Response:
 
 
 async def publish(request: Request) -> Response:
-    role = await _role(request)
-    contest = await _contest(request, role)
-    request.state.back = _back_to(role, contest)
-    await checked_form(request)
+    role, contest, _ = await _contest_form(request, "")
     await lifecycle.publish(contest, actor=_actor(role), now=utcnow())
     flash(request, N_("Published. The seed of the draw is now committed."), "success")
     return redirect(_back_to(role, contest))
 
 
 async def move_end(request: Request) -> Response:
-    role = await _role(request)
-    contest = await _contest(request, role)
-    request.state.back = _back_to(role, contest)
-    form = await checked_form(request)
+    role, contest, form = await _contest_form(request, "")
     ends_at = forms.local_datetime(form, "ends_at", contest.timezone)
     await authoring.extend_end(contest, ends_at, actor=_actor(role), now=utcnow())
     flash(request, N_("End time changed."), "success")
@@ -226,10 +221,7 @@ async def move_end(request: Request) -> Response:
 
 
 async def close_now(request: Request) -> Response:
-    role = await _role(request)
-    contest = await _contest(request, role)
-    request.state.back = _back_to(role, contest)
-    await checked_form(request)
+    role, contest, _ = await _contest_form(request, "")
     await closing.close(contest.id, utcnow(), actor=_actor(role))
     await enqueue(request, jobs.DRAW_CONTEST, contest.id)
     flash(request, N_("Closed. The list is frozen and the draw is on its way."), "success")
