@@ -21,7 +21,6 @@ from contests import authoring, brands, entries, lifecycle
 from contests.authoring import ContestDraft, StepDraft
 from contests.clock import utcnow
 from contests.db import migrate, tortoise_config
-from contests.models import StepKind
 from contests.settings import load_settings
 from oauth import sessions
 from oauth.identities import Profile, sign_in
@@ -48,7 +47,7 @@ async def seed() -> tuple[str, str]:
     for number in range(5):
         await authoring.add_step(
             contest,
-            StepDraft(StepKind.CODE, f"Step {number}", "A clue", code=f"CODE{number}"),
+            StepDraft("code", f"Step {number}", "A clue", settings={"code": f"CODE{number}"}),
             actor="bench",
             now=now,
         )

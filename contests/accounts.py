@@ -9,32 +9,33 @@ and its list of invited marketers are the brand's records and stay as they are.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from tortoise.transactions import in_transaction
 
 from contests.errors import N_, InvalidInput
 from contests.i18n import normalise
+from contests.lifecycle import FINISHED, NOT_DRAWN
 from contests.models import (
     Completion,
     Contest,
-    ContestStatus,
     Entry,
     EntryStatus,
+    Evidence,
     Identity,
     Marketer,
     Outbox,
     Participant,
     SignInLink,
-    VisitReport,
     WebSession,
     Winner,
 )
 from contests.queries import ids
+from contests.steps.registry import kind_of
 
-FORMAT = "gymkana-account/1"
-# In these the list of entries is frozen: the pseudonym is part of what was published.
-FROZEN = (ContestStatus.CLOSED, ContestStatus.DRAWN, ContestStatus.ARCHIVED)
+# 2: what steps' evidence holds is listed per step kind, under "evidence".
+FORMAT = "gymkana-account/2"
+T = TypeVar("T")
 
 
 async def update_profile(participant: Participant, *, display_name: str, locale: str) -> None:
@@ -53,12 +54,7 @@ async def update_profile(participant: Participant, *, display_name: str, locale:
         raise InvalidInput(N_("Choose Spanish or English."), "bad_locale")
     participant.display_name, participant.locale = name, chosen
     await participant.save(update_fields=["display_name", "locale"])
-    undrawn = await ids(
-        Contest.filter(
-            entries__participant=participant,
-            status__in=[ContestStatus.SCHEDULED, ContestStatus.LIVE, ContestStatus.CLOSED],
-        )
-    )
+    undrawn = await ids(Contest.filter(entries__participant=participant, status__in=NOT_DRAWN))
     await Entry.filter(participant=participant, contest_id__in=undrawn).update(locale=chosen)
 
 
@@ -74,49 +70,50 @@ async def verified_addresses(participant: Participant) -> list[str]:
 async def export(participant: Participant, *, now: datetime) -> dict[str, Any]:
     """Everything held about this person, as plain JSON values."""
     addresses = await verified_addresses(participant)
-    entries = []
-    for entry in await Entry.filter(participant=participant).prefetch_related("contest"):
-        completions = await Completion.filter(entry=entry).prefetch_related("step")
-        visits = await VisitReport.filter(entry=entry).prefetch_related("step")
-        wins = await Winner.filter(entry=entry).prefetch_related("prize")
-        entries.append(
-            {
-                "contest": {"slug": entry.contest.slug, "title": entry.contest.title},
-                "pseudonymous_id": entry.public_id,
-                "status": entry.status.value,
-                "language": entry.locale,
-                "rules_version_accepted": entry.consent_version,
-                "accepted_at": _time(entry.consented_at),
-                "entered_at": _time(entry.created_at),
-                "steps_done": [
-                    {
-                        "step": c.step.title,
-                        "points": c.points,
-                        "done_at": _time(c.completed_at),
-                    }
-                    for c in completions
-                ],
-                "visits_reported": [
-                    {
-                        "step": v.step.title,
-                        "page": v.page_url,
-                        "started_at": _time(v.started_at),
-                        "reported_at": _time(v.reported_at),
-                        "status": v.status.value,
-                    }
-                    for v in visits
-                ],
-                "wins": [
-                    {
-                        "rank": w.rank,
-                        "alternate": w.alternate,
-                        "prize": w.prize.name if w.prize else None,
-                        "status": w.status.value,
-                    }
-                    for w in wins
-                ],
-            }
-        )
+    # A handful of queries whatever the number of entries: one per table, grouped here.
+    entries = await Entry.filter(participant=participant).select_related("contest").order_by("id")
+    completions = _by_entry(
+        await Completion.filter(entry__participant=participant).select_related("step")
+    )
+    evidence = _by_entry(
+        await Evidence.filter(entry__participant=participant).select_related("step")
+    )
+    wins = _by_entry(await Winner.filter(entry__participant=participant).select_related("prize"))
+    entry_rows = [
+        {
+            "contest": {"slug": entry.contest.slug, "title": entry.contest.title},
+            "pseudonymous_id": entry.public_id,
+            "status": entry.status.value,
+            "language": entry.locale,
+            "rules_version_accepted": entry.consent_version,
+            "accepted_at": _time(entry.consented_at),
+            "entered_at": _time(entry.created_at),
+            "steps_done": [
+                {"step": c.step.title, "points": c.points, "done_at": _time(c.completed_at)}
+                for c in completions.get(entry.id, [])
+            ],
+            "evidence": [
+                {
+                    "step": e.step.title,
+                    "kind": e.step.kind,
+                    "reported_at": _time(e.reported_at),
+                    "status": e.status.value,
+                    **kind_of(e.step).personal_data(e),
+                }
+                for e in evidence.get(entry.id, [])
+            ],
+            "wins": [
+                {
+                    "rank": w.rank,
+                    "alternate": w.alternate,
+                    "prize": w.prize.name if w.prize else None,
+                    "status": w.status.value,
+                }
+                for w in wins.get(entry.id, [])
+            ],
+        }
+        for entry in entries
+    ]
     return {
         "format": FORMAT,
         "exported_at": _time(now),
@@ -151,7 +148,7 @@ async def export(participant: Participant, *, now: datetime) -> dict[str, Any]:
             }
             for s in await WebSession.filter(participant=participant).order_by("created_at")
         ],
-        "entries": entries,
+        "entries": entry_rows,
         "marketer_roles": [
             {"brand": m.brand.name, "email": m.email, "name": m.name}
             for m in await Marketer.filter(participant=participant).prefetch_related("brand")
@@ -182,18 +179,16 @@ async def delete(participant: Participant) -> None:
     """Delete the account; its entries keep only their place in the draws (see above)."""
     addresses = await verified_addresses(participant)
     async with in_transaction():
-        entries = await Entry.filter(participant=participant).prefetch_related("contest")
-        for entry in entries:
-            await VisitReport.filter(entry=entry).delete()
-            await Completion.filter(entry=entry).delete()
-            entry.participant = None
-            update = ["participant_id"]
-            if entry.contest.status not in FROZEN:
-                # Still open: the entry leaves the draw, but its link stays in the
-                # entry hash chain, which must replay to the head published at close.
-                entry.status = EntryStatus.DISQUALIFIED
-                update.append("status")
-            await entry.save(update_fields=update)
+        entry_ids = await ids(Entry.filter(participant=participant))
+        still_open = await ids(
+            Entry.filter(participant=participant).exclude(contest__status__in=FINISHED)
+        )
+        await Evidence.filter(entry_id__in=entry_ids).delete()
+        await Completion.filter(entry_id__in=entry_ids).delete()
+        # Still open: the entry leaves the draw, but its link stays in the entry hash
+        # chain, which must replay to the head published at close.
+        await Entry.filter(id__in=still_open).update(status=EntryStatus.DISQUALIFIED)
+        await Entry.filter(id__in=entry_ids).update(participant_id=None)
         # Mail not sent yet is not sent any more, and what was sent is forgotten.
         await Outbox.filter(to_email__in=addresses).delete()
         await SignInLink.filter(email__in=addresses).delete()
@@ -201,6 +196,13 @@ async def delete(participant: Participant) -> None:
         await Identity.filter(participant=participant).delete()
         await Marketer.filter(participant=participant).update(participant_id=None)
         await participant.delete()
+
+
+def _by_entry(rows: list[T]) -> dict[int, list[T]]:
+    grouped: dict[int, list[T]] = {}
+    for row in rows:
+        grouped.setdefault(row.entry_id, []).append(row)  # type: ignore[attr-defined]
+    return grouped
 
 
 def _time(value: datetime | None) -> str | None:

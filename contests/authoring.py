@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
-import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from tortoise.transactions import in_transaction
+
 from contests import audit
-from contests.brands import url_allowed
 from contests.errors import N_, Conflict, InvalidInput, NotFound
 from contests.ids import public_id, slugify
-from contests.models import Brand, Contest, ContestStatus, Prize, Step, StepKind
-
-EDITABLE = (ContestStatus.DRAFT, ContestStatus.SCHEDULED, ContestStatus.LIVE)
+from contests.lifecycle import require_editable
+from contests.models import Brand, Contest, ContestStatus, Prize, Step
+from contests.steps.registry import kind_named
 
 
 @dataclass(frozen=True)
@@ -29,24 +29,16 @@ class ContestDraft:
 
 @dataclass(frozen=True)
 class StepDraft:
-    kind: StepKind
+    """A step as the marketer describes it; ``settings`` is what the kind's own fields
+    hold (a visit's page, a code), validated by the kind."""
+
+    kind: str
     title: str
     clue: str = ""
     points: int = 1
     required: bool = True
-    target_url: str | None = None
-    dwell_seconds: int = 5
-    code: str | None = None
     unlocks_after: int | None = None
-
-
-def normalise_code(code: str) -> str:
-    """Codes match whatever the case and spacing the participant typed them with."""
-    return re.sub(r"\s+", "", code).casefold()
-
-
-def code_digest(step_public_id: str, code: str) -> str:
-    return hashlib.sha256(f"{step_public_id}:{normalise_code(code)}".encode()).hexdigest()
+    settings: Mapping[str, object] = field(default_factory=dict)
 
 
 def check_zone(zone: str) -> str:
@@ -91,19 +83,20 @@ async def create_contest(
     _check_window(draft.starts_at, draft.ends_at)
     if not 0 <= draft.alternates <= 50:
         raise InvalidInput(N_("Alternates must be between 0 and 50."), "invalid_alternates")
-    contest = await Contest.create(
-        brand=brand,
-        slug=await _unique_slug(draft.title),
-        title=draft.title.strip(),
-        description=draft.description.strip(),
-        starts_at=draft.starts_at,
-        ends_at=draft.ends_at,
-        timezone=draft.timezone,
-        alternates=draft.alternates,
-    )
-    await audit.record(
-        actor=actor, action="contest.created", brand=brand, target=contest.slug, now=now
-    )
+    async with in_transaction():
+        contest = await Contest.create(
+            brand=brand,
+            slug=await _unique_slug(draft.title),
+            title=draft.title.strip(),
+            description=draft.description.strip(),
+            starts_at=draft.starts_at,
+            ends_at=draft.ends_at,
+            timezone=draft.timezone,
+            alternates=draft.alternates,
+        )
+        await audit.record(
+            actor=actor, action="contest.created", brand=brand, target=contest.slug, now=now
+        )
     return contest
 
 
@@ -115,17 +108,9 @@ async def contest_of_brand(brand: Brand, contest_id: int) -> Contest:
     return contest
 
 
-def _require_editable(contest: Contest) -> None:
-    if contest.status not in EDITABLE:
-        raise Conflict(
-            N_("The contest is closed: its prizes and steps can no longer change."),
-            "contest_closed",
-        )
-
-
 async def extend_end(contest: Contest, ends_at: datetime, *, actor: str, now: datetime) -> None:
     """The end may move later while the contest runs, never earlier than now."""
-    _require_editable(contest)
+    require_editable(contest)
     _check_window(contest.starts_at, ends_at)
     if ends_at <= now:
         raise InvalidInput(N_("The new end must be in the future."), "end_in_past")
@@ -136,23 +121,24 @@ async def extend_end(contest: Contest, ends_at: datetime, *, actor: str, now: da
         )
     before = contest.ends_at
     contest.ends_at = ends_at
-    await contest.save(update_fields=["ends_at"])
-    await audit.record(
-        actor=actor,
-        action="contest.end_moved",
-        brand=contest.brand,
-        target=contest.slug,
-        now=now,
-        before=before.isoformat(),
-        after=ends_at.isoformat(),
-    )
+    async with in_transaction():
+        await contest.save(update_fields=["ends_at"])
+        await audit.record(
+            actor=actor,
+            action="contest.end_moved",
+            brand=contest.brand,
+            target=contest.slug,
+            now=now,
+            before=before.isoformat(),
+            after=ends_at.isoformat(),
+        )
 
 
 async def edit_step_text(
     contest: Contest, step_id: int, *, title: str, clue: str, actor: str, now: datetime
 ) -> Step:
     """Fix a step's wording while the contest runs: nobody's completed work changes."""
-    _require_editable(contest)
+    require_editable(contest)
     step = await Step.filter(id=step_id, contest=contest).first()
     if step is None:
         raise NotFound(N_("This step is not in this contest."), "step_not_found")
@@ -160,103 +146,85 @@ async def edit_step_text(
         raise InvalidInput(N_("The step needs a title."), "step_title_required")
     before = {"title": step.title, "clue": step.clue}
     step.title, step.clue = title.strip(), clue.strip()
-    await step.save(update_fields=["title", "clue"])
-    await audit.record(
-        actor=actor,
-        action="step.edited",
-        brand=contest.brand,
-        target=contest.slug,
-        now=now,
-        before=before,
-        after={"title": step.title, "clue": step.clue},
-    )
+    async with in_transaction():
+        await step.save(update_fields=["title", "clue"])
+        await audit.record(
+            actor=actor,
+            action="step.edited",
+            brand=contest.brand,
+            target=contest.slug,
+            now=now,
+            before=before,
+            after={"title": step.title, "clue": step.clue},
+        )
     return step
 
 
 async def add_prize(
     contest: Contest, *, name: str, description: str, quantity: int, actor: str, now: datetime
 ) -> Prize:
-    _require_editable(contest)
+    require_editable(contest)
     if contest.status is not ContestStatus.DRAFT:
         raise Conflict(N_("Prizes are fixed once the contest is published."), "prizes_fixed")
     if not name.strip():
         raise InvalidInput(N_("The prize needs a name."), "prize_name_required")
     if not 1 <= quantity <= 1000:
         raise InvalidInput(N_("A prize's quantity must be between 1 and 1000."), "bad_quantity")
-    position = await Prize.filter(contest=contest).count()
-    prize = await Prize.create(
-        contest=contest,
-        name=name.strip(),
-        description=description.strip(),
-        quantity=quantity,
-        position=position,
-    )
-    await audit.record(
-        actor=actor,
-        action="prize.added",
-        brand=contest.brand,
-        target=contest.slug,
-        now=now,
-        prize=prize.name,
-        quantity=quantity,
-    )
+    async with in_transaction():
+        prize = await Prize.create(
+            contest=contest,
+            name=name.strip(),
+            description=description.strip(),
+            quantity=quantity,
+            position=await Prize.filter(contest=contest).count(),
+        )
+        await audit.record(
+            actor=actor,
+            action="prize.added",
+            brand=contest.brand,
+            target=contest.slug,
+            now=now,
+            prize=prize.name,
+            quantity=quantity,
+        )
     return prize
 
 
 async def add_step(contest: Contest, draft: StepDraft, *, actor: str, now: datetime) -> Step:
     """Steps can be added while the contest runs: that never voids completed work."""
-    _require_editable(contest)
+    require_editable(contest)
     if not draft.title.strip():
         raise InvalidInput(N_("The step needs a title."), "step_title_required")
     if not 0 <= draft.points <= 100:
         raise InvalidInput(N_("Points must be between 0 and 100."), "bad_points")
+    kind = kind_named(draft.kind)
     step_id = public_id()
-    target_url = code_hash = None
-    if draft.kind is StepKind.VISIT:
-        target_url = (draft.target_url or "").strip()
-        if not url_allowed(contest.brand, target_url):
-            raise InvalidInput(
-                N_(
-                    "A visit step must lead to a page of the brand's site (%(domains)s): "
-                    "check the address."
-                ),
-                "url_not_allowed",
-                domains=", ".join(contest.brand.site_domains) or "—",
-            )
-        if not 0 <= draft.dwell_seconds <= 600:
-            raise InvalidInput(
-                N_("The time on the page must be between 0 and 600 seconds."), "bad_dwell"
-            )
-    elif draft.kind is StepKind.CODE:
-        if not draft.code or not normalise_code(draft.code):
-            raise InvalidInput(N_("A code step needs the secret code."), "code_required")
-        code_hash = code_digest(step_id, draft.code)
+    config = kind.configure(contest.brand, step_id, draft.settings)
     unlocks_after = None
     if draft.unlocks_after is not None:
         unlocks_after = await Step.filter(id=draft.unlocks_after, contest=contest).first()
         if unlocks_after is None:
             raise InvalidInput(N_("The step it follows is not in this contest."), "bad_chain")
-    step = await Step.create(
-        contest=contest,
-        public_id=step_id,
-        position=await Step.filter(contest=contest).count(),
-        kind=draft.kind,
-        title=draft.title.strip(),
-        clue=draft.clue.strip(),
-        points=draft.points,
-        required=draft.required,
-        unlocks_after=unlocks_after,
-        target_url=target_url,
-        dwell_seconds=draft.dwell_seconds,
-        code_hash=code_hash,
-    )
-    await audit.record(
-        actor=actor,
-        action="step.added",
-        brand=contest.brand,
-        target=contest.slug,
-        now=now,
-        step=step.title,
-        kind=str(step.kind),
-    )
+    async with in_transaction():
+        step = await Step.create(
+            contest=contest,
+            public_id=step_id,
+            position=await Step.filter(contest=contest).count(),
+            kind=kind.name,
+            title=draft.title.strip(),
+            clue=draft.clue.strip(),
+            points=draft.points,
+            required=draft.required,
+            unlocks_after=unlocks_after,
+            config=config,
+        )
+        await audit.record(
+            actor=actor,
+            action="step.added",
+            brand=contest.brand,
+            target=contest.slug,
+            now=now,
+            step=step.title,
+            kind=kind.name,
+        )
     return step

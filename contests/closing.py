@@ -7,9 +7,10 @@ from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
-from contests import audit, draw, mail
-from contests.entries import weight
+from contests import audit, draw, jobs, mail
+from contests.entries import eligible, weight
 from contests.errors import N_, Conflict
+from contests.lifecycle import RUNNING
 from contests.models import (
     Completion,
     Contest,
@@ -22,8 +23,6 @@ from contests.models import (
     Winner,
 )
 from contests.queries import ids
-
-OPEN = (ContestStatus.LIVE, ContestStatus.SCHEDULED)
 
 
 async def _eligible(contest: Contest, closed_at: datetime) -> list[draw.FrozenEntry]:
@@ -43,7 +42,7 @@ async def _eligible(contest: Contest, closed_at: datetime) -> list[draw.FrozenEn
     return [
         draw.FrozenEntry(pseudonym=e.public_id, weight=weight(points.get(e.id, 0)))
         for e in entries
-        if required <= done.get(e.id, set())
+        if eligible(e.status, required, done.get(e.id, set()))
     ]
 
 
@@ -51,7 +50,7 @@ async def close(contest_id: int, now: datetime, *, actor: str = "system") -> boo
     """Close a contest and freeze its list; False when it was already closed."""
     async with in_transaction():
         contest = await Contest.select_for_update().get(id=contest_id).prefetch_related("brand")
-        if contest.status not in OPEN:
+        if contest.status not in RUNNING:
             if contest.status is ContestStatus.DRAFT:
                 raise Conflict(N_("A draft cannot be closed: publish it first."), "is_draft")
             return False
@@ -77,6 +76,16 @@ async def close(contest_id: int, now: datetime, *, actor: str = "system") -> boo
             eligible=len(entries),
         )
     return True
+
+
+async def close_then_draw(
+    queue: jobs.JobQueue | None, queue_name: str, contest_id: int, now: datetime, *, actor: str
+) -> bool:
+    """Close a contest now (if it is still open) and queue its draw; the console's
+    "Close now" and the worker's clock both end a contest this way."""
+    closed = await close(contest_id, now, actor=actor)
+    await jobs.enqueue(queue, queue_name, jobs.DRAW_CONTEST, contest_id)
+    return closed
 
 
 async def _prize_slots(contest: Contest) -> list[Prize]:

@@ -13,6 +13,7 @@ from contests.errors import N_, Conflict, InvalidInput, NotAllowed
 from contests.ids import public_id
 from contests.lifecycle import accepting_entries
 from contests.models import Completion, Contest, Entry, EntryStatus, Participant, Step
+from contests.queries import ids
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,11 @@ class Progress:
 def weight(points: int) -> int:
     """Every entry has one chance in the draw, and every point is one more."""
     return 1 + points
+
+
+def eligible(status: EntryStatus, required: set[int], done: set[int] | dict[int, int]) -> bool:
+    """In the draw: not disqualified, with every required step done."""
+    return status is not EntryStatus.DISQUALIFIED and all(step in done for step in required)
 
 
 async def enter(
@@ -102,15 +108,21 @@ async def progress(entry: Entry) -> Progress:
 
 
 async def progress_of_entries(entries: list[Entry]) -> list[Progress]:
-    """Progress of many entries of one contest in two queries, for the console's list."""
+    """Progress of many entries, of one contest or several, in two queries."""
     if not entries:
         return []
-    steps = await Step.filter(contest_id=entries[0].contest_id).order_by("position", "id")  # type: ignore[attr-defined]
+    steps: dict[int, list[Step]] = {}
+    contest_ids = {entry.contest_id for entry in entries}  # type: ignore[attr-defined]
+    for step in await Step.filter(contest_id__in=contest_ids).order_by("position", "id"):
+        steps.setdefault(step.contest_id, []).append(step)  # type: ignore[attr-defined]
     done: dict[int, dict[int, int]] = {entry.id: {} for entry in entries}
     rows = await Completion.filter(entry_id__in=list(done)).values("entry_id", "step_id", "points")
     for row in rows:
         done[row["entry_id"]][row["step_id"]] = row["points"]
-    return [_progress(entry, steps, done[entry.id]) for entry in entries]
+    return [
+        _progress(entry, steps.get(entry.contest_id, []), done[entry.id])  # type: ignore[attr-defined]
+        for entry in entries
+    ]
 
 
 def _progress(entry: Entry, steps: list[Step], done: dict[int, int]) -> Progress:
@@ -123,11 +135,22 @@ def _progress(entry: Entry, steps: list[Step], done: dict[int, int]) -> Progress
         )
         for number, step in enumerate(steps, start=1)
     ]
-    points = sum(done.values())
-    eligible = entry.status is not EntryStatus.DISQUALIFIED and all(
-        row.done for row in rows if row.step.required
+    required = {step.id for step in steps if step.required}
+    return Progress(
+        entry=entry,
+        steps=rows,
+        points=sum(done.values()),
+        eligible=eligible(entry.status, required, done),
     )
-    return Progress(entry=entry, steps=rows, points=points, eligible=eligible)
+
+
+async def completed_step_ids(entry: Entry) -> set[int]:
+    return set(await ids(Completion.filter(entry=entry), "step_id"))
+
+
+def require_active(entry: Entry) -> None:
+    if entry.status is EntryStatus.DISQUALIFIED:
+        raise NotAllowed(N_("This entry can no longer complete steps."), "disqualified")
 
 
 def require_unlocked(step: Step, completed_step_ids: set[int]) -> None:

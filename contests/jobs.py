@@ -1,16 +1,41 @@
-"""Names of the background jobs: the contract between who queues work and the worker.
+"""Background jobs: their names, and handing one to the queue.
 
 Job ids are deterministic, so queueing the same work twice runs it once; they carry
-the queue name because arq keeps job ids in one namespace per Redis database.
+the queue name because arq keeps job ids in one namespace per Redis database. Work
+that must not be lost is already a row (outbox message, evidence, closed contest) and
+the worker's clock re-checks those rows, so a queue that fails here delays, never loses.
 """
 
 from __future__ import annotations
 
-VERIFY_VISIT = "verify_visit"
+import logging
+from typing import Any, Protocol
+
+log = logging.getLogger("gymkana.queue")
+
+VERIFY_EVIDENCE = "verify_evidence"
 SEND_EMAIL = "send_email"
 DRAW_CONTEST = "draw_contest"
 CLOSE_CONTEST = "close_contest"
 
 
+class JobQueue(Protocol):
+    """What queueing needs of arq's Redis pool (the web app's, or a worker's own)."""
+
+    async def enqueue_job(self, function: str, *args: Any, _job_id: str | None = None) -> Any: ...
+
+
 def job_id(queue_name: str, job: str, object_id: int) -> str:
     return f"{queue_name}:{job}:{object_id}"
+
+
+async def enqueue(queue: JobQueue | None, queue_name: str, job: str, object_id: int) -> None:
+    """Queue one job about one row, by id, after the commit that makes it valid."""
+    name = job_id(queue_name, job, object_id)
+    if queue is None:
+        log.warning("no queue: %s left for the clock", name)
+        return
+    try:
+        await queue.enqueue_job(job, object_id, _job_id=name)
+    except Exception as exc:  # noqa: BLE001 - Redis errors vary; the clock recovers
+        log.warning("could not enqueue %s (%s): left for the clock", name, exc)

@@ -1,17 +1,76 @@
-"""draft → scheduled → live → closed: publishing and the clock moving contests along."""
+"""draft → scheduled → live → closed → drawn: the statuses' named groups, publishing,
+and the clock moving contests along. Every rule that asks "which statuses?" asks here."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+
+from tortoise.transactions import in_transaction
 
 from contests import audit, draw
 from contests.errors import N_, Conflict
 from contests.models import Contest, ContestStatus, Prize, Step
 from contests.queries import ids
 
+# Published and not closed yet: the clock closes these at their end.
+RUNNING = frozenset({ContestStatus.SCHEDULED, ContestStatus.LIVE})
+# Prizes' words, steps and the end may still change (within each rule's limits).
+EDITABLE = frozenset({ContestStatus.DRAFT, *RUNNING})
+# Closed: the list of entries is frozen, each pseudonym is part of what was published.
+FINISHED = frozenset({ContestStatus.CLOSED, ContestStatus.DRAWN})
+# Anyone may see these.
+PUBLIC = frozenset({*RUNNING, *FINISHED})
+# The winners' emails are not written yet: they follow the entry's language.
+NOT_DRAWN = frozenset({*RUNNING, ContestStatus.CLOSED})
+
+
+@dataclass(frozen=True)
+class Phase:
+    """What a page may offer for a contest now; templates read these, not statuses."""
+
+    draft: bool
+    scheduled: bool
+    accepting: bool
+    running: bool
+    finished: bool
+    editable: bool
+
+
+def phase(contest: Contest, now: datetime) -> Phase:
+    return Phase(
+        draft=contest.status is ContestStatus.DRAFT,
+        scheduled=contest.status is ContestStatus.SCHEDULED,
+        accepting=accepting_entries(contest, now),
+        running=contest.status in RUNNING,
+        finished=contest.status in FINISHED,
+        editable=contest.status in EDITABLE,
+    )
+
+
+def accepting_entries(contest: Contest, now: datetime) -> bool:
+    return contest.status is ContestStatus.LIVE and contest.starts_at <= now < contest.ends_at
+
+
+def require_accepting(contest: Contest, now: datetime) -> None:
+    if not accepting_entries(contest, now):
+        raise Conflict(N_("This contest is not open right now."), "not_open")
+
+
+def require_editable(contest: Contest) -> None:
+    if contest.status not in EDITABLE:
+        raise Conflict(
+            N_("The contest is closed: its prizes and steps can no longer change."),
+            "contest_closed",
+        )
+
 
 async def publish(contest: Contest, *, actor: str, now: datetime) -> None:
-    """Commit to the draw's seed and open the contest (or schedule it)."""
+    """Commit to the draw's seed and open the contest (or schedule it).
+
+    Only a draft is published, by a conditional update: of two publishes at once, the
+    second changes nothing, so a seed commitment once shown is never replaced.
+    """
     if contest.status is not ContestStatus.DRAFT:
         raise Conflict(N_("This contest is already published."), "already_published")
     if not await Prize.filter(contest=contest).exists():
@@ -23,19 +82,24 @@ async def publish(contest: Contest, *, actor: str, now: datetime) -> None:
             N_("The end time has already passed: move it later before publishing."),
             "ends_in_past",
         )
-    contest.seed = draw.new_seed()
-    contest.seed_commitment = draw.commitment(contest.seed)
-    contest.published_at = now
-    contest.status = ContestStatus.LIVE if contest.starts_at <= now else ContestStatus.SCHEDULED
-    await contest.save(update_fields=["seed", "seed_commitment", "published_at", "status"])
-    await audit.record(
-        actor=actor,
-        action="contest.published",
-        brand=contest.brand,
-        target=contest.slug,
-        now=now,
-        seed_commitment=contest.seed_commitment,
-    )
+    seed = draw.new_seed()
+    status = ContestStatus.LIVE if contest.starts_at <= now else ContestStatus.SCHEDULED
+    async with in_transaction():
+        published = await Contest.filter(id=contest.id, status=ContestStatus.DRAFT).update(
+            seed=seed, seed_commitment=draw.commitment(seed), published_at=now, status=status
+        )
+        if not published:
+            raise Conflict(N_("This contest is already published."), "already_published")
+        await audit.record(
+            actor=actor,
+            action="contest.published",
+            brand=contest.brand,
+            target=contest.slug,
+            now=now,
+            seed_commitment=draw.commitment(seed),
+        )
+    contest.seed, contest.seed_commitment = seed, draw.commitment(seed)
+    contest.published_at, contest.status = now, status
 
 
 async def open_due(now: datetime) -> int:
@@ -47,12 +111,6 @@ async def open_due(now: datetime) -> int:
 
 async def due_for_closing(now: datetime) -> list[int]:
     """Contests past their end that still have to be closed or drawn."""
-    late = await ids(
-        Contest.filter(status__in=[ContestStatus.LIVE, ContestStatus.SCHEDULED], ends_at__lte=now)
-    )
+    late = await ids(Contest.filter(status__in=RUNNING, ends_at__lte=now))
     undrawn = await ids(Contest.filter(status=ContestStatus.CLOSED))
     return sorted({*late, *undrawn})
-
-
-def accepting_entries(contest: Contest, now: datetime) -> bool:
-    return contest.status is ContestStatus.LIVE and contest.starts_at <= now < contest.ends_at

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -17,21 +18,14 @@ class ContestStatus(StrEnum):
     LIVE = "live"
     CLOSED = "closed"
     DRAWN = "drawn"
-    ARCHIVED = "archived"
-
-
-class StepKind(StrEnum):
-    VISIT = "visit"
-    CODE = "code"
 
 
 class EntryStatus(StrEnum):
     ACTIVE = "active"
-    FLAGGED = "flagged"
     DISQUALIFIED = "disqualified"
 
 
-class VisitStatus(StrEnum):
+class EvidenceStatus(StrEnum):
     PENDING = "pending"
     VERIFIED = "verified"
     REJECTED = "rejected"
@@ -39,7 +33,6 @@ class VisitStatus(StrEnum):
 
 class WinnerStatus(StrEnum):
     SELECTED = "selected"
-    NOTIFIED = "notified"
 
 
 class OutboxStatus(StrEnum):
@@ -199,7 +192,8 @@ class Step(Model):
     )
     public_id = fields.CharField(max_length=32, unique=True)
     position = fields.IntField(default=0)
-    kind = fields.CharEnumField(StepKind, max_length=16)
+    # A name in the step-kind registry (contests/steps/registry.py).
+    kind = fields.CharField(max_length=16)
     title = fields.CharField(max_length=160)
     clue = fields.TextField(default="")
     points = fields.IntField(default=1)
@@ -207,9 +201,8 @@ class Step(Model):
     unlocks_after: fields.ForeignKeyNullableRelation[Step] = fields.ForeignKeyField(
         "models.Step", related_name="unlocks", null=True, on_delete=fields.SET_NULL
     )
-    target_url = fields.CharField(max_length=500, null=True)
-    dwell_seconds = fields.IntField(default=5)
-    code_hash = fields.CharField(max_length=64, null=True)
+    # The kind's own settings, validated by the kind's settings model.
+    config: dict[str, Any] = fields.JSONField(default=dict)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -254,25 +247,27 @@ class Completion(Model):
         unique_together = (("entry", "step"),)
 
 
-class VisitReport(Model):
-    """A visit reported by the brand page's snippet, waiting for a worker's verdict."""
+class Evidence(Model):
+    """Proof of a step reported from elsewhere, waiting for a worker's verdict."""
+
+    # Besides the verdict it holds the step kind's own data (a visit: page and times).
 
     id = fields.IntField(primary_key=True)
+    # One report per nonce: a replayed report is refused by the database.
     nonce = fields.CharField(max_length=32, unique=True)
     entry: fields.ForeignKeyRelation[Entry] = fields.ForeignKeyField(
-        "models.Entry", related_name="visit_reports", on_delete=fields.CASCADE
+        "models.Entry", related_name="evidence", on_delete=fields.CASCADE
     )
     step: fields.ForeignKeyRelation[Step] = fields.ForeignKeyField(
-        "models.Step", related_name="visit_reports", on_delete=fields.CASCADE
+        "models.Step", related_name="evidence", on_delete=fields.CASCADE
     )
-    started_at = fields.DatetimeField()
     reported_at = fields.DatetimeField()
-    page_url = fields.CharField(max_length=500)
-    status = fields.CharEnumField(VisitStatus, max_length=16, default=VisitStatus.PENDING)
+    data: dict[str, Any] = fields.JSONField(default=dict)
+    status = fields.CharEnumField(EvidenceStatus, max_length=16, default=EvidenceStatus.PENDING)
     reason = fields.CharField(max_length=200, default="")
 
     class Meta:
-        table = "visit_report"
+        table = "evidence"
 
 
 class Draw(Model):

@@ -12,7 +12,7 @@ import httpx
 from contests import authoring, brands, entries, lifecycle
 from contests.authoring import ContestDraft, StepDraft
 from contests.clock import utcnow
-from contests.models import Brand, Contest, Entry, Marketer, Participant, Step, StepKind
+from contests.models import Brand, Contest, Entry, Marketer, Participant, Step
 from oauth import identities
 from tests.conftest import Mailbox, eventually
 
@@ -64,12 +64,14 @@ async def live_contest(
     await authoring.add_step(
         contest,
         StepDraft(
-            kind=StepKind.VISIT,
+            kind="visit",
             title="Visit our origins page",
             clue="Where does the coffee come from?",
             points=2,
-            target_url=f"https://{BRAND_SITE}/origins?ref=contest",
-            dwell_seconds=dwell_seconds,
+            settings={
+                "target_url": f"https://{BRAND_SITE}/origins?ref=contest",
+                "dwell_seconds": dwell_seconds,
+            },
         ),
         actor="test",
         now=now,
@@ -77,7 +79,11 @@ async def live_contest(
     await authoring.add_step(
         contest,
         StepDraft(
-            kind=StepKind.CODE, title="Find the code", clue="On the menu", points=3, code=code
+            kind="code",
+            title="Find the code",
+            clue="On the menu",
+            points=3,
+            settings={"code": code},
         ),
         actor="test",
         now=now,
@@ -199,5 +205,5 @@ async def draft_contest(brand: Brand, *, title: str | None = None) -> Contest:
     )
 
 
-async def step_of(contest: Contest, kind: StepKind) -> Step:
+async def step_of(contest: Contest, kind: str) -> Step:
     return await Step.filter(contest=contest, kind=kind).order_by("position", "id").first()  # type: ignore[return-value]

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from contests.models import Completion, Contest, Entry, Step, StepKind
+from contests.models import Completion, Contest, Entry, Step
 from tests.conftest import Mailbox
 from tests.factories import (
     after_redirect,
@@ -33,7 +33,7 @@ async def _player(
     """A signed-in participant (entered unless told otherwise) facing a code step."""
     brand, _ = await brand_with_marketer()
     contest = await live_contest(brand, code=CODE)
-    step = await step_of(contest, StepKind.CODE)
+    step = await step_of(contest, "code")
     async with browser(app, language="en") as player:
         await sign_in(player, mailbox, email("player"), f"/c/{contest.slug}")
         if enter:
@@ -51,7 +51,7 @@ async def _type(
     data = {"code": code}
     if token is not None:
         data["csrf_token"] = token
-    return await player.post(f"/c/{contest.slug}/code/{step.public_id}", data=data)
+    return await player.post(f"/c/{contest.slug}/steps/{step.public_id}", data=data)
 
 
 async def _done(contest: Contest, step: Step) -> bool:
@@ -113,7 +113,7 @@ async def test_a_code_for_a_contest_not_entered_is_refused_with_a_clear_message(
         token = await csrf(player, f"/c/{contest.slug}")
         response = await _type(player, contest, step, CODE, token)
         assert response.headers["location"] == f"/c/{contest.slug}#steps"
-        assert "Enter the contest first, then type the code." in await after_redirect(
+        assert "Enter the contest first, then do the steps." in await after_redirect(
             player, response
         )
     assert not await Entry.filter(contest=contest).exists()
@@ -124,7 +124,7 @@ async def test_a_code_for_a_step_of_another_contest_is_refused(
     app: Any, worker: Any, mailbox: Mailbox
 ) -> None:
     brand, _ = await brand_with_marketer()
-    elsewhere = await step_of(await live_contest(brand, code=CODE), StepKind.CODE)
+    elsewhere = await step_of(await live_contest(brand, code=CODE), "code")
     async with _player(app, mailbox) as (player, contest, _step):
         token = await csrf(player, f"/c/{contest.slug}")
         response = await _type(player, contest, elsewhere, CODE, token)
@@ -149,7 +149,7 @@ async def test_a_code_from_someone_not_signed_in_records_nothing(
 ) -> None:
     brand, _ = await brand_with_marketer()
     contest = await live_contest(brand, code=CODE)
-    step = await step_of(contest, StepKind.CODE)
+    step = await step_of(contest, "code")
     response = await _type(client, contest, step, CODE, "whatever")
     assert response.status_code == 303
     assert response.headers["location"].startswith("/login?next=")
@@ -161,7 +161,7 @@ async def test_signing_in_after_a_code_form_leads_back_to_the_contest_page(
 ) -> None:
     brand, _ = await brand_with_marketer()
     contest = await live_contest(brand, code=CODE)
-    step = await step_of(contest, StepKind.CODE)
+    step = await step_of(contest, "code")
     response = await _type(client, contest, step, CODE, "whatever")
     next_path = parse_qs(urlsplit(response.headers["location"]).query)["next"][0]
     assert (await client.get(next_path)).status_code == 200

@@ -27,7 +27,6 @@ from contests.models import (
     OutboxStatus,
     Prize,
     Step,
-    StepKind,
     Winner,
 )
 from contests.settings import Settings
@@ -458,7 +457,7 @@ async def test_a_marketer_fixes_a_live_steps_wording_without_touching_completed_
 ) -> None:
     brand, address = await _marketer()
     contest = await live_contest(brand)
-    step = await step_of(contest, StepKind.CODE)
+    step = await step_of(contest, "code")
     entry = await entrant(contest)
     await record_completion(entry, step, utcnow())
     path = f"/console/{brand.slug}/contests/{contest.id}"
@@ -487,7 +486,7 @@ async def test_another_brands_marketer_cannot_edit_a_step(
 ) -> None:
     brand, _ = await _marketer()
     contest = await live_contest(brand)
-    step = await step_of(contest, StepKind.CODE)
+    step = await step_of(contest, "code")
     other, address = await _marketer()
     async with _console(app, mailbox, address) as console:
         response = await console.post(

@@ -158,7 +158,7 @@ async def test_json_answers_are_not_sniffed(client: httpx.AsyncClient) -> None:
         ("GET", "/?lang=%00"),
         ("GET", "/login?next=//evil.example/"),
         ("POST", "/c/no-such-contest/enter"),
-        ("POST", "/c/no-such-contest/code/no-such-step"),
+        ("POST", "/c/no-such-contest/steps/no-such-step"),
         ("POST", "/logout"),
         ("POST", "/api/beacon"),
     ],

@@ -130,10 +130,10 @@ async def test_a_marketer_builds_a_contest_and_a_participant_wins_it(
 
     # The code from another page, typed with other case and spacing.
     page = await participant.get(f"/c/{contest.slug}")
-    step_id = re.search(r'action="/c/[^/]+/code/([^"]+)"', page.text)
+    step_id = re.search(r'action="/c/[^/]+/steps/([^"]+)"', page.text)
     assert step_id
     typed = await participant.post(
-        f"/c/{contest.slug}/code/{step_id.group(1)}",
+        f"/c/{contest.slug}/steps/{step_id.group(1)}",
         data={"csrf_token": csrf_of(page.text), "code": " aurora2026 "},
     )
     assert typed.status_code == 303

@@ -18,11 +18,10 @@ from contests.models import (
     Contest,
     Draw,
     Entry,
+    Evidence,
     Identity,
     Outbox,
     Step,
-    StepKind,
-    VisitReport,
     Winner,
 )
 from contests.settings import Settings
@@ -53,7 +52,7 @@ async def test_one_entry_per_participant_per_contest(database_url: str) -> None:
 async def test_one_completion_per_entry_and_step(database_url: str) -> None:
     contest = await _contest()
     entry = await entrant(contest)
-    step = await step_of(contest, StepKind.CODE)
+    step = await step_of(contest, "code")
     await Completion.create(entry=entry, step=step, points=3, completed_at=utcnow())
     with pytest.raises(IntegrityError):
         await Completion.create(entry=entry, step=step, points=3, completed_at=utcnow())
@@ -99,12 +98,12 @@ async def test_a_winner_rank_and_entry_are_taken_once(database_url: str) -> None
 async def test_a_visit_nonce_is_reported_once(database_url: str) -> None:
     contest = await _contest()
     entry = await entrant(contest)
-    step: Step = await step_of(contest, StepKind.VISIT)
+    step: Step = await step_of(contest, "visit")
     nonce = public_id()
-    fields = {"entry": entry, "step": step, "page_url": "https://shop.example.com/"}
-    await VisitReport.create(nonce=nonce, started_at=utcnow(), reported_at=utcnow(), **fields)
+    fields = {"entry": entry, "step": step, "data": {"page_url": "https://shop.example.com/"}}
+    await Evidence.create(nonce=nonce, reported_at=utcnow(), **fields)
     with pytest.raises(IntegrityError):
-        await VisitReport.create(nonce=nonce, started_at=utcnow(), reported_at=utcnow(), **fields)
+        await Evidence.create(nonce=nonce, reported_at=utcnow(), **fields)
 
 
 async def test_an_outbox_key_holds_one_message(database_url: str) -> None:

@@ -17,8 +17,8 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from contests import authoring
 from contests.authoring import StepDraft
 from contests.clock import utcnow
-from contests.models import Completion, Entry, Step, StepKind, VisitReport, VisitStatus
-from contests.steps import visit_link_token
+from contests.models import Completion, Entry, Evidence, EvidenceStatus, Step
+from contests.steps.visit import visit_link_token
 from contests.tokens import Tokens
 from tests.conftest import eventually
 from tests.factories import (
@@ -43,7 +43,7 @@ async def _playing(dwell_seconds: int = 0) -> tuple[Entry, Step]:
     """An entry in a live contest, and the contest's visit step."""
     brand, _ = await brand_with_marketer()
     contest = await live_contest(brand, dwell_seconds=dwell_seconds)
-    return await entrant(contest), await step_of(contest, StepKind.VISIT)
+    return await entrant(contest), await step_of(contest, "visit")
 
 
 async def _follow_step_link(client: httpx.AsyncClient, app: Any, entry: Entry, step: Step) -> str:
@@ -70,13 +70,13 @@ async def _beacon(
     )
 
 
-async def _judged(entry: Entry) -> VisitReport:
+async def _judged(entry: Entry) -> Evidence:
     """The entry's visit report once the worker has given its verdict."""
 
-    async def judged() -> VisitReport | None:
-        return await VisitReport.filter(entry=entry).exclude(status=VisitStatus.PENDING).first()
+    async def judged() -> Evidence | None:
+        return await Evidence.filter(entry=entry).exclude(status=EvidenceStatus.PENDING).first()
 
-    report: VisitReport = await eventually(judged)
+    report: Evidence = await eventually(judged)
     return report
 
 
@@ -111,7 +111,7 @@ async def test_a_visit_reported_from_the_brands_page_is_verified(
     assert response.headers["access-control-allow-origin"] == BRAND_ORIGIN
 
     report = await _judged(entry)
-    assert report.status is VisitStatus.VERIFIED
+    assert report.status is EvidenceStatus.VERIFIED
     assert await Completion.filter(entry=entry, step=step).exists()
 
 
@@ -125,7 +125,7 @@ async def test_a_replayed_beacon_records_nothing(
     assert replayed.status_code == 409
     assert _json_error(replayed)["code"] == "visit_replayed"
     await _judged(entry)
-    assert await VisitReport.filter(entry=entry).count() == 1
+    assert await Evidence.filter(entry=entry).count() == 1
 
 
 @pytest.mark.parametrize(
@@ -148,7 +148,7 @@ async def test_a_beacon_from_another_site_is_refused(
     assert response.status_code == 403
     assert _json_error(response)["code"] == "bad_origin"
     assert "access-control-allow-origin" not in response.headers
-    assert not await VisitReport.filter(entry=entry).exists()
+    assert not await Evidence.filter(entry=entry).exists()
 
 
 async def test_a_beacon_reporting_a_page_of_another_site_is_refused(
@@ -159,7 +159,7 @@ async def test_a_beacon_reporting_a_page_of_another_site_is_refused(
     response = await _beacon(client, token, page="https://evil.example/origins")
     assert response.status_code == 403
     assert _json_error(response)["code"] == "bad_page"
-    assert not await VisitReport.filter(entry=entry).exists()
+    assert not await Evidence.filter(entry=entry).exists()
 
 
 async def test_a_visit_shorter_than_the_dwell_time_is_rejected_by_the_worker(
@@ -170,7 +170,7 @@ async def test_a_visit_shorter_than_the_dwell_time_is_rejected_by_the_worker(
     assert (await _beacon(client, token)).status_code == 202
 
     report = await _judged(entry)
-    assert report.status is VisitStatus.REJECTED
+    assert report.status is EvidenceStatus.REJECTED
     assert report.reason == "left after less than 5 s"
     assert not await Completion.filter(entry=entry).exists()
 
@@ -208,21 +208,20 @@ async def test_an_expired_visit_token_is_not_counted(client: httpx.AsyncClient, 
     response = await _beacon(client, old)
     assert response.status_code == 422
     assert _json_error(response)["code"] == "link_expired"
-    assert not await VisitReport.filter(entry=entry).exists()
+    assert not await Evidence.filter(entry=entry).exists()
 
 
 async def test_a_locked_step_cannot_be_visited_yet(client: httpx.AsyncClient, app: Any) -> None:
     brand, _ = await brand_with_marketer()
     contest = await live_contest(brand)
-    code_step = await step_of(contest, StepKind.CODE)
+    code_step = await step_of(contest, "code")
     locked = await authoring.add_step(
         contest,
         StepDraft(
-            kind=StepKind.VISIT,
+            kind="visit",
             title="The secret room",
-            target_url=f"{BRAND_ORIGIN}/secret",
-            dwell_seconds=0,
             unlocks_after=code_step.id,
+            settings={"target_url": f"{BRAND_ORIGIN}/secret", "dwell_seconds": 0},
         ),
         actor="test",
         now=utcnow(),
@@ -278,7 +277,7 @@ async def test_a_huge_beacon_is_refused_before_it_is_read(
     )
     assert response.status_code == 422
     assert _json_error(response)["code"] == "too_large"
-    assert not await VisitReport.filter(entry=entry).exists()
+    assert not await Evidence.filter(entry=entry).exists()
 
 
 @pytest.mark.parametrize("token", ["garbage", "a.b.c", "x" * 600, "%C3%B1"])

@@ -13,9 +13,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.requests import Request
-from starlette.responses import FileResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from tortoise.contrib.starlette import RegisterTortoise
 
@@ -25,24 +23,17 @@ from contests.settings import Settings
 from contests.tokens import Tokens
 from oauth.flow import SignInFlows, StateStore
 from oauth.providers import environment, load_providers
-from web import account, errors, mailbox, signin, social
-from web.api import routes as api
+from web import account, errors, health, mailbox, signin, social
 from web.console import routes as console
 from web.middleware import SecurityHeaders
 from web.participant import routes as participant
 from web.ratelimit import Limiter
+from web.snippet import routes as snippet
+from web.snippet.cors import SnippetCors
 from web.state import AppState
 
 log = logging.getLogger("gymkana.web")
 HERE = Path(__file__).resolve().parent
-
-
-async def snippet(request: Request) -> Response:
-    return FileResponse(
-        HERE / "snippet" / "gymkana.js",
-        media_type="text/javascript; charset=utf-8",
-        headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"},
-    )
 
 
 def create_app(
@@ -84,13 +75,14 @@ def create_app(
         *social.routes,
         *account.routes,
         *console.routes,
-        *api.routes,
+        *snippet.routes,
+        *health.routes,
         *mailbox.routes,
-        Route("/snippet.js", snippet, name="snippet"),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     middleware = [
         Middleware(SecurityHeaders, hsts=settings.secure_cookies),
+        Middleware(SnippetCors, prefix="/api/"),
         Middleware(
             SessionMiddleware,
             secret_key=settings.secret_key,

@@ -36,7 +36,7 @@ from contests.db import tortoise_config
 from contests.errors import ConfigurationError
 from contests.ids import slugify
 from contests.lifecycle import publish
-from contests.models import Brand, Contest, ContestStatus, Step, StepKind
+from contests.models import Brand, Contest, ContestStatus, Step
 from contests.settings import Settings, load_settings
 from web.app import create_app
 from web.cli import _check_services, _migrate
@@ -189,7 +189,7 @@ async def _add_prizes(contest: Contest, now: datetime) -> None:
 def _step_drafts(site_origin: str) -> list[StepDraft]:
     return [
         StepDraft(
-            kind=StepKind.VISIT,
+            kind="visit",
             title="Descubre de dónde viene nuestro café",
             clue=(
                 "Visita la página «Origen» de nuestra web y quédate unos segundos: allí "
@@ -197,20 +197,18 @@ def _step_drafts(site_origin: str) -> list[StepDraft]:
             ),
             points=2,
             required=True,
-            target_url=f"{site_origin}/es/origen.html",
-            dwell_seconds=5,
+            settings={"target_url": f"{site_origin}/es/origen.html", "dwell_seconds": 5},
         ),
         StepDraft(
-            kind=StepKind.VISIT,
+            kind="visit",
             title="Encuentra tu tienda más cercana",
             clue="Echa un vistazo a nuestras tiendas: ¿cuál te pilla más cerca?",
             points=1,
             required=False,
-            target_url=f"{site_origin}/es/tiendas.html",
-            dwell_seconds=5,
+            settings={"target_url": f"{site_origin}/es/tiendas.html", "dwell_seconds": 5},
         ),
         StepDraft(
-            kind=StepKind.CODE,
+            kind="code",
             title="El código secreto de la carta",
             clue=(
                 "El código está escondido en nuestra carta, en la web de Café Aurora "
@@ -218,7 +216,7 @@ def _step_drafts(site_origin: str) -> list[StepDraft]:
             ),
             points=3,
             required=True,
-            code=MENU_CODE,
+            settings={"code": MENU_CODE},
         ),
     ]
 
@@ -227,8 +225,8 @@ async def _demo_contest() -> DemoContest | None:
     contest = await Contest.filter(brand__slug=BRAND_SLUG).order_by("-id").first()
     if contest is None:
         return None
-    step = await Step.filter(contest=contest, kind=StepKind.VISIT).order_by("position").first()
-    target = urlsplit(step.target_url if step and step.target_url else "")
+    step = await Step.filter(contest=contest, kind="visit").order_by("position").first()
+    target = urlsplit(str(step.config.get("target_url", "")) if step else "")
     return DemoContest(
         slug=contest.slug, status=contest.status, site_origin=f"{target.scheme}://{target.netloc}"
     )

@@ -41,6 +41,10 @@ HTTP_MESSAGES = {
 }
 
 
+def status_of(error: GymkanaError) -> int:
+    return STATUS.get(error.kind, 400)
+
+
 def wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or "application/json" in request.headers.get(
         "accept", ""
@@ -78,7 +82,7 @@ async def _answer(
 async def domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, GymkanaError)
     log.info("%s %s refused: %s (%s)", request.method, request.url.path, exc.code, exc)
-    return await _answer(request, STATUS.get(exc.kind, 400), exc.code, exc.message, exc.params)
+    return await _answer(request, status_of(exc), exc.code, exc.message, exc.params)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:

@@ -29,6 +29,7 @@ async def page(request: Request, template: str, status: int = 200, **context: An
         flash=flash,
         locales=LOCALE_NAMES,
         settings=app_state(request).settings,
+        url_for=lambda name, **params: str(request.app.url_path_for(name, **params)),
         **context,
     )
     return HTMLResponse(html, status_code=status)

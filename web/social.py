@@ -22,7 +22,7 @@ from oauth import identities
 from oauth.errors import SignInFailed
 from oauth.flow import Outcome, SignInFlows
 from oauth.providers import Provider
-from web.errors import STATUS
+from web.errors import status_of
 from web.middleware import PAGE_CSP
 from web.rendering import local_path, page, redirect
 from web.session import checked_form, flash, request_locale, require_viewer, sign_in, sign_out
@@ -122,7 +122,7 @@ async def failed(request: Request, name: str, exc: SignInFailed, next_path: str)
     return await page(
         request,
         "participant/login.html",
-        status=STATUS.get(exc.kind, 400),
+        status=status_of(exc),
         next=next_path,
         providers=providers(request),
         problem=translate(exc.message, request_locale(request), **exc.params),

@@ -35,7 +35,7 @@ def worker_options(settings: Settings, *, manage_database: bool = True) -> dict[
     redis_settings = RedisSettings.from_dsn(settings.redis_url)
     return {
         "functions": [
-            func(tasks.verify_visit, max_tries=5),
+            func(tasks.verify_evidence, max_tries=5),
             func(tasks.send_email, max_tries=3),
             func(tasks.draw_contest, max_tries=5),
             func(tasks.close_contest, max_tries=5),

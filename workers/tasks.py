@@ -7,16 +7,17 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from contests import closing, jobs, lifecycle, mail, steps
+from contests import closing, jobs, lifecycle, mail
 from contests.clock import utcnow
 from contests.settings import Settings
+from contests.steps import completion
 from workers.mailer import deliver
 
 log = logging.getLogger("gymkana.worker")
 
 Ctx = dict[str, Any]
-# A visit report still pending after this long lost its job; the tick queues it again.
-STALE_REPORT = timedelta(seconds=30)
+# Evidence still pending after this long lost its job; the tick queues it again.
+STALE_EVIDENCE = timedelta(seconds=30)
 
 
 def _settings(ctx: Ctx) -> Settings:
@@ -25,13 +26,12 @@ def _settings(ctx: Ctx) -> Settings:
 
 
 async def _enqueue(ctx: Ctx, job: str, object_id: int) -> None:
-    name = jobs.job_id(_settings(ctx).queue_name, job, object_id)
-    await ctx["redis"].enqueue_job(job, object_id, _job_id=name)
+    await jobs.enqueue(ctx["redis"], _settings(ctx).queue_name, job, object_id)
 
 
-async def verify_visit(ctx: Ctx, report_id: int) -> str:
-    report = await steps.verify_visit(report_id)
-    return "missing" if report is None else f"{report.status} {report.reason}".strip()
+async def verify_evidence(ctx: Ctx, evidence_id: int) -> str:
+    evidence = await completion.verify_evidence(evidence_id)
+    return "missing" if evidence is None else f"{evidence.status} {evidence.reason}".strip()
 
 
 async def send_email(ctx: Ctx, message_id: int) -> str:
@@ -60,8 +60,10 @@ async def draw_contest(ctx: Ctx, contest_id: int) -> str:
 
 
 async def close_contest(ctx: Ctx, contest_id: int) -> str:
-    await closing.close(contest_id, utcnow())
-    return await draw_contest(ctx, contest_id)
+    closed = await closing.close_then_draw(
+        ctx["redis"], _settings(ctx).queue_name, contest_id, utcnow(), actor="system"
+    )
+    return "closed, draw queued" if closed else "already closed, draw queued"
 
 
 async def tick(ctx: Ctx) -> None:
@@ -72,5 +74,5 @@ async def tick(ctx: Ctx) -> None:
         await _enqueue(ctx, jobs.CLOSE_CONTEST, contest_id)
     for message_id in await mail.due(now):
         await _enqueue(ctx, jobs.SEND_EMAIL, message_id)
-    for report_id in await steps.pending_visit_reports(now - STALE_REPORT):
-        await _enqueue(ctx, jobs.VERIFY_VISIT, report_id)
+    for evidence_id in await completion.pending_evidence(now - STALE_EVIDENCE):
+        await _enqueue(ctx, jobs.VERIFY_EVIDENCE, evidence_id)

@@ -1,10 +1,51 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 import functools
-from contests.models import ContestStatus, EntryStatus, OutboxStatus, StepKind, VisitStatus, WinnerStatus
+from enum import StrEnum
 from json import dumps, loads
 from tortoise.fields.base import OnDelete
 from tortoise import fields
+
+
+# The enums as they were when this migration was written: a migration is a snapshot,
+# so later changes to the models must not change what it creates.
+class ContestStatus(StrEnum):
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    LIVE = "live"
+    CLOSED = "closed"
+    DRAWN = "drawn"
+    ARCHIVED = "archived"
+
+
+class StepKind(StrEnum):
+    VISIT = "visit"
+    CODE = "code"
+
+
+class EntryStatus(StrEnum):
+    ACTIVE = "active"
+    FLAGGED = "flagged"
+    DISQUALIFIED = "disqualified"
+
+
+class VisitStatus(StrEnum):
+    PENDING = "pending"
+    VERIFIED = "verified"
+    REJECTED = "rejected"
+
+
+class WinnerStatus(StrEnum):
+    SELECTED = "selected"
+    NOTIFIED = "notified"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    CAPTURED = "captured"
+    FAILED = "failed"
+
 
 class Migration(migrations.Migration):
     initial = True

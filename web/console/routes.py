@@ -12,9 +12,11 @@ from contests.authoring import ContestDraft, StepDraft
 from contests.brands import brands_of, invite_marketer, marketer_for, team, update_domains
 from contests.clock import utcnow
 from contests.entries import progress_of_entries
-from contests.errors import N_, InvalidInput
-from contests.models import Contest, Draw, Entry, Marketer, Prize, Step, StepKind, Winner
+from contests.errors import N_
+from contests.models import Contest, Draw, Entry, Marketer, Prize, Step, Winner
+from contests.steps.registry import KINDS, kind_named
 from web import forms
+from web.links import absolute
 from web.queue import enqueue
 from web.rendering import page, redirect
 from web.session import checked_form, flash, request_locale, require_viewer
@@ -133,8 +135,9 @@ async def contest_detail(request: Request) -> Response:
         winners=await Winner.filter(contest=contest)
         .prefetch_related("entry__participant", "prize")
         .order_by("rank"),
-        editable=contest.status in authoring.EDITABLE,
-        public_url=f"{app_state(request).settings.base_url}/c/{contest.slug}",
+        phase=lifecycle.phase(contest, utcnow()),
+        kinds=KINDS,
+        public_url=absolute(request, "contest", slug=contest.slug),
     )
 
 
@@ -167,22 +170,19 @@ async def add_prize(request: Request) -> Response:
 
 async def add_step(request: Request) -> Response:
     role, contest, form = await _contest_form(request, "#steps")
-    try:
-        kind = StepKind(forms.text(form, "kind", 16))
-    except ValueError:
-        raise InvalidInput(N_("Choose the kind of step."), "bad_kind") from None
+    kind = kind_named(forms.text(form, "kind", 16))
     await authoring.add_step(
         contest,
         StepDraft(
-            kind=kind,
+            kind=kind.name,
             title=forms.text(form, "title", 160),
             clue=forms.text(form, "clue", 2000),
             points=forms.integer(form, "points", 1),
             required=forms.checkbox(form, "required"),
-            target_url=forms.text(form, "target_url", 500) or None,
-            dwell_seconds=forms.integer(form, "dwell_seconds", 5),
-            code=forms.text(form, "code", 200) or None,
             unlocks_after=forms.row_id(form, "unlocks_after"),
+            settings={
+                name: forms.text(form, name, size) for name, size in kind.form_fields.items()
+            },
         ),
         actor=_actor(role),
         now=utcnow(),
@@ -222,8 +222,10 @@ async def move_end(request: Request) -> Response:
 
 async def close_now(request: Request) -> Response:
     role, contest, _ = await _contest_form(request, "")
-    await closing.close(contest.id, utcnow(), actor=_actor(role))
-    await enqueue(request, jobs.DRAW_CONTEST, contest.id)
+    state = app_state(request)
+    await closing.close_then_draw(
+        state.queue, state.settings.queue_name, contest.id, utcnow(), actor=_actor(role)
+    )
     flash(request, N_("Closed. The list is frozen and the draw is on its way."), "success")
     return redirect(_back_to(role, contest))
 

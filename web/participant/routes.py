@@ -8,13 +8,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from contests import steps as step_rules
+from contests import views
 from contests.clock import utcnow
-from contests.entries import enter, entry_of, progress
+from contests.entries import enter, entry_of, progress_of_entries
 from contests.errors import N_, NotFound
-from contests.lifecycle import accepting_entries
-from contests.models import Contest, ContestStatus, Draw, Entry, Prize, Step, Winner
-from contests.steps import visit_link_token
+from contests.lifecycle import RUNNING, accepting_entries, phase
+from contests.models import Contest, ContestStatus, Entry, Step
+from contests.steps import completion, visit
 from oauth.identities import identities_of
 from web.ratelimit import rate_limit
 from web.rendering import page, redirect
@@ -22,22 +22,9 @@ from web.session import checked_form, flash, request_locale, require_viewer, vie
 from web.social import account_csp, providers
 from web.state import app_state
 
-PUBLIC = (ContestStatus.SCHEDULED, ContestStatus.LIVE, ContestStatus.CLOSED, ContestStatus.DRAWN)
-
-
-async def _contest(slug: str) -> Contest:
-    contest = await Contest.filter(slug=slug, status__in=PUBLIC).prefetch_related("brand").first()
-    if contest is None:
-        raise NotFound(N_("This contest does not exist or is not public yet."), "contest_not_found")
-    return contest
-
 
 async def home(request: Request) -> Response:
-    running = await (
-        Contest.filter(status__in=[ContestStatus.SCHEDULED, ContestStatus.LIVE])
-        .prefetch_related("brand")
-        .order_by("ends_at")
-    )
+    running = await Contest.filter(status__in=RUNNING).prefetch_related("brand").order_by("ends_at")
     # Finished contests only grow in number: the page shows the latest few.
     finished = await (
         Contest.filter(status__in=[ContestStatus.CLOSED, ContestStatus.DRAWN])
@@ -56,38 +43,14 @@ async def home(request: Request) -> Response:
 
 
 async def contest_page(request: Request) -> Response:
-    contest = await _contest(request.path_params["slug"])
-    participant = await viewer(request)
-    entry = await entry_of(contest, participant)
-    state = app_state(request)
-    tokens = state.tokens
-    mine = await progress(entry) if entry else None
-    links = (
-        {
-            row.step.id: f"/go/{visit_link_token(tokens, entry, row.step)}"
-            for row in mine.steps
-            if row.unlocked and not row.done
-        }
-        if entry and mine
-        else {}
-    )
-    all_steps = await Step.filter(contest=contest).order_by("position", "id")
-    winners = (
-        await Winner.filter(contest=contest).prefetch_related("entry", "prize").order_by("rank")
-    )
-    my_win = next((w for w in winners if entry and w.entry.id == entry.id), None)
+    contest = await views.public_contest(request.path_params["slug"])
+    view = await views.contest_view(contest, await viewer(request), app_state(request).tokens)
     return await page(
         request,
         "participant/contest.html",
+        view=view,
         contest=contest,
-        prizes=await Prize.filter(contest=contest).order_by("position"),
-        all_steps=all_steps,
-        entry=entry,
-        progress=mine,
-        links=links,
-        open=accepting_entries(contest, utcnow()),
-        winners=winners,
-        my_win=my_win,
+        phase=phase(contest, utcnow()),
     )
 
 
@@ -96,7 +59,7 @@ async def enter_contest(request: Request) -> Response:
     request.state.back = f"/c/{slug}"
     participant = await require_viewer(request)
     form = await checked_form(request)
-    contest = await _contest(slug)
+    contest = await views.public_contest(slug)
     await enter(
         contest,
         participant,
@@ -116,7 +79,7 @@ async def enter_contest(request: Request) -> Response:
 async def go(request: Request) -> Response:
     """A step link: checked, then on to the brand's page with a visit token."""
     state = app_state(request)
-    target = await step_rules.start_visit(
+    target = await visit.start_visit(
         state.tokens,
         request.path_params["token"],
         max_age=state.settings.visit_link_hours * 3600,
@@ -126,40 +89,38 @@ async def go(request: Request) -> Response:
     return RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
 
 
-async def submit_code(request: Request) -> Response:
+async def submit_step(request: Request) -> Response:
+    """A step done from the contest page, whatever its kind (a code, an answer)."""
     slug = request.path_params["slug"]
     request.state.back = f"/c/{slug}#steps"
     participant = await require_viewer(request)
     form = await checked_form(request)
-    contest = await _contest(slug)
+    contest = await views.public_contest(slug)
     entry = await entry_of(contest, participant)
     step = await Step.filter(contest=contest, public_id=request.path_params["step"]).first()
     if entry is None or step is None:
-        raise NotFound(N_("Enter the contest first, then type the code."), "no_entry")
-    state = app_state(request)
-    rule = state.settings.code_attempt_limit
-    await rate_limit(request, rule, "code", entry.public_id, step.public_id)
-    right = await step_rules.submit_code(entry, step, str(form.get("code", "")), utcnow())
-    if right:
+        raise NotFound(N_("Enter the contest first, then do the steps."), "no_entry")
+    settings = app_state(request).settings
+    await rate_limit(request, settings.code_attempt_limit, "step", entry.public_id, step.public_id)
+    fields = {name: value for name, value in form.items() if isinstance(value, str)}
+    if await completion.submit(entry, step, fields, utcnow()):
         flash(request, N_("Well found! “%(step)s” is done."), "success", step=step.title)
     else:
-        flash(request, N_("That is not the code. Look again, it is on the brand's page."), "error")
+        flash(request, completion.wrong_answer(step), "error")
     return redirect(f"/c/{slug}#step-{step.public_id}")
 
 
 async def draw_page(request: Request) -> Response:
-    contest = await _contest(request.path_params["slug"])
-    record = await Draw.filter(contest=contest).first()
-    participant = await viewer(request)
-    entry = await entry_of(contest, participant)
-    in_list = bool(entry and record and any(p == entry.public_id for p, _ in record.frozen_list))
+    contest = await views.public_contest(request.path_params["slug"])
+    view = await views.draw_view(contest, await viewer(request))
+    record = view.draw
     return await page(
         request,
         "participant/draw.html",
         contest=contest,
         draw=record,
-        entry=entry,
-        in_list=in_list,
+        entry=view.entry,
+        in_list=view.in_list,
         certificate_json=json.dumps(record.certificate, indent=2)
         if record and record.certificate
         else "",
@@ -167,22 +128,17 @@ async def draw_page(request: Request) -> Response:
 
 
 async def draw_json(request: Request) -> Response:
-    contest = await _contest(request.path_params["slug"])
-    record = await Draw.filter(contest=contest).first()
-    if record is None or record.certificate is None:
-        raise NotFound(N_("The draw has not happened yet."), "not_drawn")
+    contest = await views.public_contest(request.path_params["slug"])
     return JSONResponse(
-        record.certificate,
+        await views.certificate(contest),
         headers={"Content-Disposition": f'attachment; filename="{contest.slug}-draw.json"'},
     )
 
 
 async def my_account(request: Request) -> Response:
     participant = await require_viewer(request)
-    entries = (
-        await Entry.filter(participant=participant).prefetch_related("contest").order_by("-id")
-    )
-    rows = [(e, await progress(e)) for e in entries]
+    entries = await Entry.filter(participant=participant).select_related("contest").order_by("-id")
+    rows = list(zip(entries, await progress_of_entries(entries), strict=True))
     response = await page(
         request,
         "participant/account.html",
@@ -199,7 +155,7 @@ routes = [
     Route("/me", my_account, name="account"),
     Route("/c/{slug:slug}", contest_page, name="contest"),
     Route("/c/{slug:slug}/enter", enter_contest, methods=["POST"], name="enter"),
-    Route("/c/{slug:slug}/code/{step:pid}", submit_code, methods=["POST"], name="code"),
+    Route("/c/{slug:slug}/steps/{step:pid}", submit_step, methods=["POST"], name="step"),
     Route("/c/{slug:slug}/draw", draw_page, name="draw"),
     Route("/c/{slug:slug}/draw.json", draw_json, name="draw_json"),
     Route("/go/{token}", go, name="go"),

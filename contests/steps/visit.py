@@ -1,37 +1,97 @@
-"""Step kinds and how completion is proven: visit (link + snippet beacon) and code."""
+"""Visit steps: a signed link to a page of the brand's site, where the snippet reports
+the visit once the participant has stayed long enough; a worker verifies the report.
+
+The link (``visit-link`` token) is per entry and step; following it gives the brand page
+a ``visit`` token, good for one report (its nonce is unique in the evidence table).
+"""
 
 from __future__ import annotations
 
-import hmac
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from pydantic import BaseModel, Field
 from tortoise.exceptions import IntegrityError
 
-from contests.authoring import code_digest, normalise_code
 from contests.brands import host_allowed, url_allowed
-from contests.entries import record_completion, require_unlocked
+from contests.entries import completed_step_ids, require_unlocked
 from contests.errors import N_, Conflict, InvalidInput, NotAllowed, NotFound
-from contests.lifecycle import accepting_entries
-from contests.models import (
-    Brand,
-    Completion,
-    Contest,
-    Entry,
-    EntryStatus,
-    Step,
-    StepKind,
-    VisitReport,
-    VisitStatus,
-)
+from contests.lifecycle import require_accepting
+from contests.models import Brand, Completion, Contest, Entry, Evidence, Step
 from contests.queries import ids
+from contests.steps.kind import CompletedBy, StepKind
 from contests.tokens import Tokens
 
 VISIT_PARAM = "gk"
 # A visit token travels in the brand page's address; it is good for one report.
 VISIT_TOKEN_SECONDS = 2 * 60 * 60
+
+
+class VisitSettings(BaseModel):
+    target_url: str = Field(min_length=1, max_length=500)
+    dwell_seconds: int = Field(default=5, ge=0, le=600)
+
+
+class Visit(StepKind[VisitSettings]):
+    name = "visit"
+    noun = N_("visit")
+    label = N_("Visit a page of your site")
+    completed_by = CompletedBy.EVIDENCE
+    settings_model = VisitSettings
+    form_fields: ClassVar[Mapping[str, int]] = {"target_url": 500, "dwell_seconds": 12}
+
+    def configure(
+        self, brand: Brand, step_public_id: str, raw: Mapping[str, object]
+    ) -> dict[str, Any]:
+        target_url = str(raw.get("target_url") or "").strip()
+        if not url_allowed(brand, target_url):
+            raise InvalidInput(
+                N_(
+                    "A visit step must lead to a page of the brand's site (%(domains)s): "
+                    "check the address."
+                ),
+                "url_not_allowed",
+                domains=", ".join(brand.site_domains) or "—",
+            )
+        dwell = raw.get("dwell_seconds")
+        try:
+            seconds = 5 if dwell in (None, "") else int(str(dwell))
+        except ValueError:
+            seconds = -1
+        if not 0 <= seconds <= 600:
+            raise InvalidInput(
+                N_("The time on the page must be between 0 and 600 seconds."), "bad_dwell"
+            )
+        return VisitSettings(target_url=target_url, dwell_seconds=seconds).model_dump()
+
+    def verdict(self, step: Step, evidence: Evidence) -> str:
+        settings = self.settings(step)
+        try:
+            started = datetime.fromisoformat(str(evidence.data["started_at"]))
+            page_url = str(evidence.data["page_url"])
+        except (KeyError, ValueError):
+            return "report incomplete"
+        if evidence.reported_at - started < timedelta(seconds=settings.dwell_seconds):
+            return f"left after less than {settings.dwell_seconds} s"
+        if urlsplit(page_url).hostname != urlsplit(settings.target_url).hostname:
+            return "reported from another site"
+        return ""
+
+    def participant_view(self, tokens: Tokens, entry: Entry, step: Step) -> dict[str, Any]:
+        return {"link_token": visit_link_token(tokens, entry, step)}
+
+    def personal_data(self, evidence: Evidence) -> dict[str, Any]:
+        return {
+            "page": evidence.data.get("page_url"),
+            "started_at": evidence.data.get("started_at"),
+        }
+
+
+VISIT = Visit()
 
 
 @dataclass(frozen=True)
@@ -43,14 +103,9 @@ class VisitInfo:
     total: int
     done: int
 
-
-async def _completed_ids(entry: Entry) -> set[int]:
-    return set(await ids(Completion.filter(entry=entry), "step_id"))
-
-
-def _require_open(contest: Contest, now: datetime) -> None:
-    if not accepting_entries(contest, now):
-        raise Conflict(N_("This contest is not open right now."), "not_open")
+    @property
+    def dwell_seconds(self) -> int:
+        return VISIT.settings(self.step).dwell_seconds
 
 
 def visit_link_token(tokens: Tokens, entry: Entry, step: Step) -> str:
@@ -71,11 +126,12 @@ async def start_visit(tokens: Tokens, link_token: str, *, max_age: int, now: dat
     """Check a step link and return the brand page's address, carrying a visit token."""
     payload = tokens.read("visit-link", link_token, max_age)
     entry, step, contest = await _load(str(payload.get("e")), str(payload.get("s")))
-    _require_open(contest, now)
-    if step.kind is not StepKind.VISIT or not step.target_url:
+    require_accepting(contest, now)
+    if step.kind != VISIT.name:
         raise InvalidInput(N_("This step is not a visit."), "not_a_visit")
-    require_unlocked(step, await _completed_ids(entry))
-    if not url_allowed(contest.brand, step.target_url):
+    target_url = VISIT.settings(step).target_url
+    require_unlocked(step, await completed_step_ids(entry))
+    if not url_allowed(contest.brand, target_url):
         raise NotAllowed(
             N_("This step's page is no longer on the brand's site."), "url_not_allowed"
         )
@@ -88,7 +144,7 @@ async def start_visit(tokens: Tokens, link_token: str, *, max_age: int, now: dat
             "n": secrets.token_hex(8),
         },
     )
-    parts = urlsplit(step.target_url)
+    parts = urlsplit(target_url)
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != VISIT_PARAM]
     query.append((VISIT_PARAM, visit))
     return urlunsplit(parts._replace(query=urlencode(query)))
@@ -98,6 +154,8 @@ async def describe_visit(tokens: Tokens, visit_token: str) -> VisitInfo:
     """What the snippet's overlay shows on the brand page."""
     payload = tokens.read("visit", visit_token, VISIT_TOKEN_SECONDS)
     entry, step, contest = await _load(str(payload.get("e")), str(payload.get("s")))
+    if step.kind != VISIT.name:
+        raise InvalidInput(N_("This step is not a visit."), "not_a_visit")
     steps = await ids(Step.filter(contest=contest).order_by("position", "id"))
     number = steps.index(step.id) + 1
     done = await Completion.filter(entry=entry).count()
@@ -106,7 +164,7 @@ async def describe_visit(tokens: Tokens, visit_token: str) -> VisitInfo:
 
 async def report_visit(
     tokens: Tokens, visit_token: str, *, origin: str | None, page_url: str, now: datetime
-) -> tuple[VisitReport, Brand]:
+) -> tuple[Evidence, Brand]:
     """Keep the snippet's report for a worker to verify; a replayed report is refused."""
     payload = tokens.read("visit", visit_token, VISIT_TOKEN_SECONDS)
     entry, step, contest = await _load(str(payload.get("e")), str(payload.get("s")))
@@ -117,70 +175,16 @@ async def report_visit(
     try:
         started = datetime.fromtimestamp(float(payload["t"]), UTC)
         nonce = str(payload["n"])
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError):
         raise InvalidInput(N_("This link is not valid."), "link_invalid") from None
     try:
-        report = await VisitReport.create(
+        evidence = await Evidence.create(
             nonce=nonce,
             entry=entry,
             step=step,
-            started_at=started,
             reported_at=now,
-            page_url=page_url[:500],
+            data={"started_at": started.isoformat(), "page_url": page_url[:500]},
         )
     except IntegrityError:
         raise Conflict(N_("This visit was already reported."), "visit_replayed") from None
-    return report, contest.brand
-
-
-async def verify_visit(report_id: int) -> VisitReport | None:
-    """A worker's verdict on a reported visit; running it twice changes nothing."""
-    report = await VisitReport.filter(id=report_id).prefetch_related("entry", "step").first()
-    if report is None or report.status is not VisitStatus.PENDING:
-        return report
-    step, entry = report.step, report.entry
-    contest = await Contest.get(id=step.contest_id)  # type: ignore[attr-defined]
-    reason = ""
-    target_host = urlsplit(step.target_url or "").hostname
-    if entry.status is EntryStatus.DISQUALIFIED:
-        reason = "entry disqualified"
-    elif not accepting_entries(contest, report.reported_at):
-        reason = "contest not open at report time"
-    elif report.reported_at - report.started_at < timedelta(seconds=step.dwell_seconds):
-        reason = f"left after less than {step.dwell_seconds} s"
-    elif urlsplit(report.page_url).hostname != target_host:
-        reason = "reported from another site"
-    else:
-        try:
-            require_unlocked(step, await _completed_ids(entry))
-        except NotAllowed:
-            reason = "step still locked"
-    if reason:
-        report.status, report.reason = VisitStatus.REJECTED, reason
-    else:
-        await record_completion(entry, step, report.reported_at)
-        report.status = VisitStatus.VERIFIED
-    await report.save(update_fields=["status", "reason"])
-    return report
-
-
-async def pending_visit_reports(older_than: datetime) -> list[int]:
-    """Reports a lost job left behind; a cron hands them to the worker again."""
-    return await ids(VisitReport.filter(status=VisitStatus.PENDING, reported_at__lte=older_than))
-
-
-async def submit_code(entry: Entry, step: Step, code: str, now: datetime) -> bool:
-    """True when the code is right (and the step is now done)."""
-    contest = await Contest.get(id=entry.contest_id)  # type: ignore[attr-defined]
-    _require_open(contest, now)
-    if step.kind is not StepKind.CODE or step.code_hash is None:
-        raise InvalidInput(N_("This step does not take a code."), "not_a_code")
-    if entry.status is EntryStatus.DISQUALIFIED:
-        raise NotAllowed(N_("This entry can no longer complete steps."), "disqualified")
-    require_unlocked(step, await _completed_ids(entry))
-    if not normalise_code(code):
-        raise InvalidInput(N_("Type the code you found."), "code_empty")
-    if not hmac.compare_digest(code_digest(step.public_id, code), step.code_hash):
-        return False
-    await record_completion(entry, step, now)
-    return True
+    return evidence, contest.brand

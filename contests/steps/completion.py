@@ -1,0 +1,70 @@
+"""Completing a step, whatever its kind: a submission from the contest page, or
+evidence reported elsewhere and judged later by a worker."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from contests.entries import completed_step_ids, record_completion, require_active, require_unlocked
+from contests.errors import N_, InvalidInput, NotAllowed
+from contests.lifecycle import accepting_entries, require_accepting
+from contests.models import Contest, Entry, EntryStatus, Evidence, EvidenceStatus, Step
+from contests.queries import ids
+from contests.steps.kind import Attempt, CompletedBy
+from contests.steps.registry import kind_of
+
+
+async def submit(entry: Entry, step: Step, form: Mapping[str, str], now: datetime) -> bool:
+    """Check a participant's submission; True when the step is now done."""
+    contest = await Contest.get(id=entry.contest_id)  # type: ignore[attr-defined]
+    require_accepting(contest, now)
+    kind = kind_of(step)
+    if kind.completed_by is not CompletedBy.SUBMISSION:
+        raise InvalidInput(
+            N_("This step is not done from the contest page: follow its link."), "not_submitted"
+        )
+    require_active(entry)
+    require_unlocked(step, await completed_step_ids(entry))
+    if not await kind.submit(Attempt(contest, entry, step, now), form):
+        return False
+    await record_completion(entry, step, now)
+    return True
+
+
+def wrong_answer(step: Step) -> str:
+    """What to tell a participant whose submission was not right (a message id)."""
+    return kind_of(step).wrong_answer
+
+
+async def verify_evidence(evidence_id: int) -> Evidence | None:
+    """A worker's verdict on reported evidence; running it twice changes nothing."""
+    evidence = await Evidence.filter(id=evidence_id).prefetch_related("entry", "step").first()
+    if evidence is None or evidence.status is not EvidenceStatus.PENDING:
+        return evidence
+    step, entry = evidence.step, evidence.entry
+    contest = await Contest.get(id=step.contest_id)  # type: ignore[attr-defined]
+    reason = ""
+    if entry.status is EntryStatus.DISQUALIFIED:
+        reason = "entry disqualified"
+    elif not accepting_entries(contest, evidence.reported_at):
+        reason = "contest not open at report time"
+    else:
+        reason = kind_of(step).verdict(step, evidence)
+    if not reason:
+        try:
+            require_unlocked(step, await completed_step_ids(entry))
+        except NotAllowed:
+            reason = "step still locked"
+    if reason:
+        evidence.status, evidence.reason = EvidenceStatus.REJECTED, reason
+    else:
+        await record_completion(entry, step, evidence.reported_at)
+        evidence.status = EvidenceStatus.VERIFIED
+    await evidence.save(update_fields=["status", "reason"])
+    return evidence
+
+
+async def pending_evidence(older_than: datetime) -> list[int]:
+    """Evidence a lost job left behind; the worker's clock hands it out again."""
+    return await ids(Evidence.filter(status=EvidenceStatus.PENDING, reported_at__lte=older_than))

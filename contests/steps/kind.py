@@ -1,0 +1,94 @@
+"""What every step kind says about itself: its settings, how it is completed, what the
+participant sees, and what personal data it keeps."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, ClassVar, Generic, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from contests.errors import N_, InvalidInput
+from contests.models import Brand, Contest, Entry, Evidence, Step
+from contests.tokens import Tokens
+
+SettingsT = TypeVar("SettingsT", bound=BaseModel)
+
+
+class CompletedBy(StrEnum):
+    """How a participant proves a step: a form on the contest page, or evidence reported
+    from elsewhere that a worker verifies later."""
+
+    SUBMISSION = "submission"
+    EVIDENCE = "evidence"
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """A participant submitting a step from the contest page."""
+
+    contest: Contest
+    entry: Entry
+    step: Step
+    now: datetime
+
+
+class StepKind(Generic[SettingsT]):
+    """The rules of one kind of step. Subclasses set the class attributes and override
+    what their way of completion needs; the core never asks which kind it holds."""
+
+    name: ClassVar[str]
+    # Message ids, translated when rendered: the kind in a table ("visit"), and what
+    # choosing it means in the console's form ("Visit a page of your site").
+    noun: ClassVar[str]
+    label: ClassVar[str]
+    completed_by: ClassVar[CompletedBy]
+    settings_model: type[SettingsT]
+    # The console form's fields for this kind, with their longest accepted length.
+    form_fields: ClassVar[Mapping[str, int]] = {}
+    # Said to the participant when a submission is not right.
+    wrong_answer: ClassVar[str] = N_("That is not right. Look again on the brand's site.")
+
+    def configure(
+        self, brand: Brand, step_public_id: str, raw: Mapping[str, object]
+    ) -> dict[str, Any]:
+        """The settings to store, from what the marketer typed; InvalidInput if wrong."""
+        return self.parse(raw).model_dump(mode="json")
+
+    def parse(self, raw: Mapping[str, object]) -> SettingsT:
+        given = {key: value for key, value in raw.items() if value not in ("", None)}
+        try:
+            return self.settings_model.model_validate(given)
+        except ValidationError as exc:
+            field = str(exc.errors()[0]["loc"][0]) if exc.errors()[0]["loc"] else self.name
+            raise InvalidInput(
+                N_("Check the step's setting “%(field)s”: it is missing or not valid."),
+                "bad_step_setting",
+                field=field,
+            ) from None
+
+    def settings(self, step: Step) -> SettingsT:
+        """The stored settings of a step of this kind."""
+        return self.settings_model.model_validate(step.config)
+
+    async def submit(self, attempt: Attempt, form: Mapping[str, str]) -> bool:
+        """Check a submission; True when the step is done. Rules common to every kind
+        (contest open, entry active, step unlocked) were checked before."""
+        raise InvalidInput(
+            N_("This step is not done from the contest page: follow its link."), "not_submitted"
+        )
+
+    def verdict(self, step: Step, evidence: Evidence) -> str:
+        """Why the evidence does not prove the step, or "" when it does."""
+        raise NotImplementedError(f"{self.name} steps take no evidence")
+
+    def participant_view(self, tokens: Tokens, entry: Entry, step: Step) -> dict[str, Any]:
+        """What the participant's template needs beyond the step, for an open step."""
+        return {}
+
+    def personal_data(self, evidence: Evidence) -> dict[str, Any]:
+        """What the evidence of this kind holds about the person, for their export."""
+        return dict(evidence.data)

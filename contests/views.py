@@ -1,0 +1,87 @@
+"""What the pages about one contest show, each read in a fixed number of queries
+whatever the number of entries (the routes render, they do not query)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from contests.entries import Progress, entry_of, progress
+from contests.errors import N_, NotFound
+from contests.lifecycle import PUBLIC
+from contests.models import Contest, Draw, Entry, Participant, Prize, Step, Winner
+from contests.steps.registry import kind_of
+from contests.tokens import Tokens
+
+
+async def public_contest(slug: str) -> Contest:
+    contest = await Contest.filter(slug=slug, status__in=PUBLIC).select_related("brand").first()
+    if contest is None:
+        raise NotFound(N_("This contest does not exist or is not public yet."), "contest_not_found")
+    return contest
+
+
+@dataclass(frozen=True)
+class ContestView:
+    contest: Contest
+    prizes: list[Prize]
+    steps: list[Step]
+    entry: Entry | None
+    progress: Progress | None
+    # For each open step of the viewer's, what its kind's template needs.
+    step_views: dict[int, dict[str, Any]]
+    winners: list[Winner]
+    my_win: Winner | None
+
+
+async def contest_view(contest: Contest, viewer: Participant | None, tokens: Tokens) -> ContestView:
+    entry = await entry_of(contest, viewer)
+    mine = await progress(entry) if entry else None
+    step_views = (
+        {
+            row.step.id: kind_of(row.step).participant_view(tokens, entry, row.step)
+            for row in mine.steps
+            if row.unlocked and not row.done
+        }
+        if entry and mine
+        else {}
+    )
+    winners = await Winner.filter(contest=contest).select_related("entry", "prize").order_by("rank")
+    return ContestView(
+        contest=contest,
+        prizes=await Prize.filter(contest=contest).order_by("position", "id"),
+        steps=[row.step for row in mine.steps]
+        if mine
+        else await Step.filter(contest=contest).order_by("position", "id"),
+        entry=entry,
+        progress=mine,
+        step_views=step_views,
+        winners=winners,
+        my_win=next((w for w in winners if entry and w.entry_id == entry.id), None),  # type: ignore[attr-defined]
+    )
+
+
+@dataclass(frozen=True)
+class DrawView:
+    contest: Contest
+    draw: Draw | None
+    entry: Entry | None
+    in_list: bool
+
+
+async def draw_view(contest: Contest, viewer: Participant | None) -> DrawView:
+    record = await Draw.filter(contest=contest).first()
+    entry = await entry_of(contest, viewer)
+    in_list = bool(
+        entry
+        and record
+        and any(pseudonym == entry.public_id for pseudonym, _ in record.frozen_list)
+    )
+    return DrawView(contest=contest, draw=record, entry=entry, in_list=in_list)
+
+
+async def certificate(contest: Contest) -> dict[str, object]:
+    record = await Draw.filter(contest=contest).only("id", "certificate").first()
+    if record is None or record.certificate is None:
+        raise NotFound(N_("The draw has not happened yet."), "not_drawn")
+    return record.certificate
