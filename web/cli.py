@@ -117,7 +117,10 @@ def cmd_serve(args: argparse.Namespace) -> None:
         app,
         host=args.host or settings.host,
         port=args.port or settings.port,
-        proxy_headers=True,
+        # Forwarded headers only from the proxies the operator named: believed from anyone
+        # else, any client could pick its own address and dodge the per-client limits.
+        proxy_headers=bool(settings.trusted_proxy_list),
+        forwarded_allow_ips=settings.trusted_proxy_list,
         log_level="info",
     )
 
