@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from typing import Any
 
 import pytest
 from tortoise.exceptions import IntegrityError
@@ -101,7 +102,7 @@ async def test_a_visit_nonce_is_reported_once(database_url: str) -> None:
     entry = await entrant(contest)
     step: Step = await step_of(contest, StepKind.VISIT)
     nonce = public_id()
-    fields = {"entry": entry, "step": step, "page_url": "https://shop.example.com/"}
+    fields: dict[str, Any] = {"entry": entry, "step": step, "page_url": "https://shop.example.com/"}
     await VisitReport.create(nonce=nonce, started_at=utcnow(), reported_at=utcnow(), **fields)
     with pytest.raises(IntegrityError):
         await VisitReport.create(nonce=nonce, started_at=utcnow(), reported_at=utcnow(), **fields)
