@@ -8,7 +8,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 PYTEST_ARGS ?=
-LINT_PATHS := contests oauth web workers
+LINT_PATHS := contests oauth web workers tests
 
 .PHONY: help demo test lint clean
 

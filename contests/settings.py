@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -41,6 +42,7 @@ class Settings(BaseSettings):
     worker_poll_delay: float = Field(default=0.05, gt=0)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    trusted_proxies: str = ""
 
     @field_validator("database_url")
     @classmethod
@@ -71,6 +73,20 @@ class Settings(BaseSettings):
         if value and urlsplit(value).scheme not in {"smtp", "smtps", "smtp+starttls"}:
             raise ValueError("must start with smtp://, smtps:// or smtp+starttls://")
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        proxies = [item.strip() for item in value.split(",") if item.strip()]
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{proxy!r} is not an IP address or network; list the proxies' "
+                    "addresses, such as 10.0.0.5,10.1.0.0/16"
+                ) from None
+        return ",".join(proxies)
 
     @field_validator("default_locale")
     @classmethod
@@ -105,6 +121,11 @@ class Settings(BaseSettings):
     def mail_captured(self) -> bool:
         """Without SMTP_URL mail stays in the outbox, where the console shows it."""
         return not self.smtp_url
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        """Addresses whose X-Forwarded-For and X-Forwarded-Proto headers are believed."""
+        return self.trusted_proxies.split(",") if self.trusted_proxies else []
 
     def sqlite_path(self) -> Path | None:
         if not self.database_url.startswith("sqlite://"):

@@ -10,7 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -142,7 +142,7 @@ class Mailbox:
     def text(message: EmailMessage) -> str:
         part = message.get_body(preferencelist=("plain",))
         assert part is not None
-        return str(part.get_content())  # type: ignore[attr-defined]
+        return str(part.get_content())
 
 
 @pytest.fixture(scope="session")
@@ -265,3 +265,24 @@ async def eventually(check: Any, timeout: float = 10.0, interval: float = 0.05) 
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"gave up waiting after {timeout} s")
         await asyncio.sleep(interval)
+
+
+@pytest.fixture(params=BACKENDS)
+async def empty_databases(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[Callable[[], Awaitable[str]]]:
+    """Makes databases with nothing in them yet, on SQLite or PostgreSQL; dropped afterwards."""
+    made: list[str] = []
+
+    async def make() -> str:
+        if request.param == "sqlite":
+            made.append(f"sqlite://{tmp_path / f'empty-{len(made)}.sqlite3'}")
+            return made[-1]
+        url, name = await _create_postgres_database()
+        made.append(name)
+        return url
+
+    yield make
+    if request.param == "postgres":
+        for name in made:
+            await _drop_postgres_database(name)

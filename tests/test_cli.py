@@ -131,14 +131,22 @@ def test_create_marketer_adds_to_an_existing_brand(tmp_path: Path) -> None:
     database = tmp_path / "gymkana.sqlite3"
     env = {"SECRET_KEY": SECRET, "DATABASE_URL": f"sqlite://{database}"}
     first = gymkana(
-        "create-marketer", "ana@example.com", "--brand-name", "Aurora", cwd=tmp_path, **env
+        "create-marketer",
+        "ana@example.com",
+        "--brand-name",
+        "Aurora",
+        cwd=tmp_path,
+        timeout=30,
+        **env,
     )
     assert first.returncode == 0, first.stderr
     second = gymkana(
-        "create-marketer", "luis@example.com", "--brand", "aurora", cwd=tmp_path, **env
+        "create-marketer", "luis@example.com", "--brand", "aurora", cwd=tmp_path, timeout=30, **env
     )
     assert second.returncode == 0, second.stderr
-    again = gymkana("create-marketer", "luis@example.com", "--brand", "aurora", cwd=tmp_path, **env)
+    again = gymkana(
+        "create-marketer", "luis@example.com", "--brand", "aurora", cwd=tmp_path, timeout=30, **env
+    )
     assert again.returncode != 0
     assert "luis@example.com can already use this brand's console" in again.stderr
     assert "Traceback" not in again.stderr

@@ -379,7 +379,7 @@ async def test_closing_twice_is_harmless(app: Any, worker: Any, mailbox: Mailbox
         async def drawn() -> list[Winner]:
             return await Winner.filter(contest=contest).order_by("rank")
 
-        winners = [w.entry_id for w in await eventually(drawn)]  # type: ignore[attr-defined]
+        winners = [w.entry_id for w in await eventually(drawn)]
         again = await console.post(f"{path}/close", data={"csrf_token": token})
         assert again.status_code == 303
         assert (await console.get(again.headers["location"])).status_code == 200

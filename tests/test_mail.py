@@ -96,6 +96,7 @@ async def test_winners_are_written_to_by_name_in_their_language(
     spanish = await entrant(contest, name="Luis", locale="es", complete=True)
     await english.fetch_related("participant")
     await spanish.fetch_related("participant")
+    assert english.participant is not None and spanish.participant is not None
     ana, luis = english.participant.email, spanish.participant.email
     assert ana and luis
 
@@ -124,7 +125,7 @@ async def test_winners_are_written_to_by_name_in_their_language(
     text = Mailbox.text(to_luis)
     assert "Hola, Luis:" in text and "Tu premio: Coffee for a year" in text
     html = to_luis.get_body(preferencelist=("html",))
-    assert html is not None and '<html lang="es">' in str(html.get_content())  # type: ignore[attr-defined]
+    assert html is not None and '<html lang="es">' in str(html.get_content())
 
     async def marked_sent() -> bool:
         return (

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from typing import Any
 
 import pytest
 from tortoise.exceptions import IntegrityError
@@ -100,7 +101,11 @@ async def test_a_visit_nonce_is_reported_once(database_url: str) -> None:
     entry = await entrant(contest)
     step: Step = await step_of(contest, "visit")
     nonce = public_id()
-    fields = {"entry": entry, "step": step, "data": {"page_url": "https://shop.example.com/"}}
+    fields: dict[str, Any] = {
+        "entry": entry,
+        "step": step,
+        "data": {"page_url": "https://shop.example.com/"},
+    }
     await Evidence.create(nonce=nonce, reported_at=utcnow(), **fields)
     with pytest.raises(IntegrityError):
         await Evidence.create(nonce=nonce, reported_at=utcnow(), **fields)

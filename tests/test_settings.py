@@ -64,6 +64,8 @@ def test_the_demo_runs_without_a_secret_key(monkeypatch: pytest.MonkeyPatch) -> 
         ("PORT", "not-a-number"),
         ("SESSION_IDLE_MINUTES", "1"),
         ("DEMO", "perhaps"),
+        ("TRUSTED_PROXIES", "balancer.internal"),
+        ("TRUSTED_PROXIES", "10.0.0.5,10.0.0.300"),
     ],
 )
 def test_a_wrong_value_names_its_variable(
@@ -89,3 +91,12 @@ def test_a_database_url_spelled_postgresql_is_accepted(monkeypatch: pytest.Monke
     monkeypatch.setenv("SECRET_KEY", GOOD_SECRET)
     monkeypatch.setenv("DATABASE_URL", "postgresql://gymkana@db.internal/gymkana")
     assert _load().database_url.startswith("postgresql://")
+
+
+def test_trusted_proxies_are_a_list_of_addresses_and_networks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SECRET_KEY", GOOD_SECRET)
+    assert _load().trusted_proxy_list == []
+    monkeypatch.setenv("TRUSTED_PROXIES", " 10.0.0.5, 10.1.0.0/16 ,::1,")
+    assert _load().trusted_proxy_list == ["10.0.0.5", "10.1.0.0/16", "::1"]

@@ -7,10 +7,17 @@ import asyncio
 import json
 import logging
 import sys
+import time
 from pathlib import Path
 
 from contests.errors import ConfigurationError, GymkanaError
 from contests.settings import Settings, load_settings
+
+log = logging.getLogger("gymkana.cli")
+
+# How long `serve --no-migrate` and `worker` wait, by default, for someone else's
+# `gymkana migrate` before giving up: enough for a deploy that starts them together.
+MIGRATION_WAIT_SECONDS = 60.0
 
 
 def _settings(**overrides: object) -> Settings:
@@ -52,6 +59,40 @@ async def _migrate(settings: Settings) -> None:
         sys.exit(f"gymkana: cannot migrate the database at DATABASE_URL ({exc}).")
 
 
+async def _await_migrations(settings: Settings, wait_seconds: float) -> None:
+    """For processes that do not migrate themselves: wait while another process applies
+    the pending migrations, and exit naming the command to run if nobody does."""
+    from contests.db import pending_migrations
+
+    _prepare_sqlite(settings)
+    deadline = time.monotonic() + wait_seconds
+    waiting = False
+    while True:
+        try:
+            pending = await pending_migrations(settings.database_url)
+        except Exception as exc:  # noqa: BLE001
+            # A database that does not answer yet is not a reason to stay down: the web
+            # app answers 503 (and /healthz says why) until it does.
+            log.warning("cannot check the database's migrations (%s); starting anyway", exc)
+            return
+        if not pending:
+            return
+        if time.monotonic() >= deadline:
+            sys.exit(
+                f"gymkana: the database at DATABASE_URL lacks migrations {', '.join(pending)}. "
+                "Run `gymkana migrate` (or `gymkana serve` without --no-migrate), then start "
+                "this again."
+            )
+        if not waiting:
+            log.info(
+                "waiting up to %.0f s for `gymkana migrate` to apply %s",
+                wait_seconds,
+                ", ".join(pending),
+            )
+            waiting = True
+        await asyncio.sleep(min(1.0, wait_seconds))
+
+
 def cmd_migrate(args: argparse.Namespace) -> None:
     asyncio.run(_migrate(_settings()))
     print("Database is up to date.")
@@ -64,7 +105,9 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
     settings = _settings()
     asyncio.run(_check_services(settings))
-    if not args.no_migrate:
+    if args.no_migrate:
+        asyncio.run(_await_migrations(settings, args.migration_wait))
+    else:
         asyncio.run(_migrate(settings))
     try:
         app = create_app(settings)
@@ -74,7 +117,10 @@ def cmd_serve(args: argparse.Namespace) -> None:
         app,
         host=args.host or settings.host,
         port=args.port or settings.port,
-        proxy_headers=True,
+        # Forwarded headers only from the proxies the operator named: believed from anyone
+        # else, any client could pick its own address and dodge the per-client limits.
+        proxy_headers=bool(settings.trusted_proxy_list),
+        forwarded_allow_ips=settings.trusted_proxy_list,
         log_level="info",
     )
 
@@ -84,6 +130,7 @@ def cmd_worker(args: argparse.Namespace) -> None:
 
     settings = _settings()
     asyncio.run(_check_services(settings))
+    asyncio.run(_await_migrations(settings, args.migration_wait))
     worker = build_worker(settings, burst=args.burst)
     worker.run()
 
@@ -176,6 +223,17 @@ def cmd_makemigrations(args: argparse.Namespace) -> None:
     raise SystemExit(asyncio.run(run_cli_async(argv)))
 
 
+def _migration_wait_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--migration-wait",
+        type=float,
+        default=MIGRATION_WAIT_SECONDS,
+        metavar="SECONDS",
+        help="how long to wait for pending migrations before giving up "
+        f"(default {MIGRATION_WAIT_SECONDS:.0f})",
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     parser = argparse.ArgumentParser(prog="gymkana", description="Gymkana contest engine")
@@ -184,11 +242,17 @@ def main(argv: list[str] | None = None) -> None:
     serve = sub.add_parser("serve", help="run the web app (uvicorn)")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
-    serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
+    serve.add_argument(
+        "--no-migrate",
+        action="store_true",
+        help="do not apply migrations first; wait for `gymkana migrate` to apply them",
+    )
+    _migration_wait_option(serve)
     serve.set_defaults(func=cmd_serve)
 
     worker = sub.add_parser("worker", help="run the arq worker")
     worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
+    _migration_wait_option(worker)
     worker.set_defaults(func=cmd_worker)
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)

@@ -336,7 +336,13 @@ async def _serve_all(
     settings: Settings, app_socket: socket.socket, site_socket: socket.socket
 ) -> None:
     app_server = _Server(
-        uvicorn.Config(create_app(settings, manage_database=False), log_level="warning")
+        uvicorn.Config(
+            create_app(settings, manage_database=False),
+            log_level="warning",
+            # As `gymkana serve`: forwarded headers only from the proxies named in the settings.
+            proxy_headers=bool(settings.trusted_proxy_list),
+            forwarded_allow_ips=settings.trusted_proxy_list,
+        )
     )
     site_server = _Server(uvicorn.Config(brand_site(settings.base_url), log_level="warning"))
     # Built inside the running loop: arq's Worker binds to the current event loop.
