@@ -65,7 +65,7 @@ async def due(now: datetime, limit: int = 100) -> list[int]:
     )
 
 
-async def claim_for_sending(message_id: int) -> Outbox | None:
+async def waiting_message(message_id: int) -> Outbox | None:
     """The message if it still waits to be sent; None once sent, captured or given up."""
     message = await Outbox.filter(id=message_id).first()
     if message is None or message.status is not OutboxStatus.PENDING:

@@ -25,9 +25,9 @@ from oauth.flow import SignInFlows, StateStore
 from oauth.providers import environment, load_providers
 from web import account, errors, health, mailbox, signin, social
 from web.console import routes as console
+from web.limiter import Limiter
 from web.middleware import SecurityHeaders
 from web.participant import routes as participant
-from web.ratelimit import Limiter
 from web.snippet import routes as snippet
 from web.snippet.cors import SnippetCors
 from web.state import AppState

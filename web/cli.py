@@ -7,11 +7,11 @@ import asyncio
 import json
 import logging
 import sys
-import time
 from pathlib import Path
 
 from contests.errors import ConfigurationError, GymkanaError
 from contests.settings import Settings, load_settings
+from web.startup import await_migrations, check_services, migrate
 
 log = logging.getLogger("gymkana.cli")
 
@@ -27,74 +27,8 @@ def _settings(**overrides: object) -> Settings:
         sys.exit(f"gymkana: invalid settings: {exc}")
 
 
-def _prepare_sqlite(settings: Settings) -> None:
-    path = settings.sqlite_path()
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-
-
-async def _check_services(settings: Settings) -> None:
-    """Fail fast, naming what is unreachable, instead of a stack trace at the first request."""
-    from redis.asyncio import Redis
-
-    client = Redis.from_url(settings.redis_url, socket_connect_timeout=3)
-    try:
-        await client.ping()
-    except Exception as exc:  # noqa: BLE001
-        sys.exit(
-            f"gymkana: cannot reach Redis at {settings.redis_url} ({exc}). "
-            "Start Redis or set REDIS_URL."
-        )
-    finally:
-        await client.aclose()
-
-
-async def _migrate(settings: Settings) -> None:
-    from contests.db import migrate
-
-    _prepare_sqlite(settings)
-    try:
-        await migrate(settings.database_url)
-    except Exception as exc:  # noqa: BLE001
-        sys.exit(f"gymkana: cannot migrate the database at DATABASE_URL ({exc}).")
-
-
-async def _await_migrations(settings: Settings, wait_seconds: float) -> None:
-    """For processes that do not migrate themselves: wait while another process applies
-    the pending migrations, and exit naming the command to run if nobody does."""
-    from contests.db import pending_migrations
-
-    _prepare_sqlite(settings)
-    deadline = time.monotonic() + wait_seconds
-    waiting = False
-    while True:
-        try:
-            pending = await pending_migrations(settings.database_url)
-        except Exception as exc:  # noqa: BLE001
-            # A database that does not answer yet is not a reason to stay down: the web
-            # app answers 503 (and /healthz says why) until it does.
-            log.warning("cannot check the database's migrations (%s); starting anyway", exc)
-            return
-        if not pending:
-            return
-        if time.monotonic() >= deadline:
-            sys.exit(
-                f"gymkana: the database at DATABASE_URL lacks migrations {', '.join(pending)}. "
-                "Run `gymkana migrate` (or `gymkana serve` without --no-migrate), then start "
-                "this again."
-            )
-        if not waiting:
-            log.info(
-                "waiting up to %.0f s for `gymkana migrate` to apply %s",
-                wait_seconds,
-                ", ".join(pending),
-            )
-            waiting = True
-        await asyncio.sleep(min(1.0, wait_seconds))
-
-
 def cmd_migrate(args: argparse.Namespace) -> None:
-    asyncio.run(_migrate(_settings()))
+    asyncio.run(migrate(_settings()))
     print("Database is up to date.")
 
 
@@ -104,11 +38,11 @@ def cmd_serve(args: argparse.Namespace) -> None:
     from web.app import create_app
 
     settings = _settings()
-    asyncio.run(_check_services(settings))
+    asyncio.run(check_services(settings))
     if args.no_migrate:
-        asyncio.run(_await_migrations(settings, args.migration_wait))
+        asyncio.run(await_migrations(settings, args.migration_wait))
     else:
-        asyncio.run(_migrate(settings))
+        asyncio.run(migrate(settings))
     try:
         app = create_app(settings)
     except ConfigurationError as exc:
@@ -129,8 +63,8 @@ def cmd_worker(args: argparse.Namespace) -> None:
     from workers.settings import build_worker
 
     settings = _settings()
-    asyncio.run(_check_services(settings))
-    asyncio.run(_await_migrations(settings, args.migration_wait))
+    asyncio.run(check_services(settings))
+    asyncio.run(await_migrations(settings, args.migration_wait))
     worker = build_worker(settings, burst=args.burst)
     worker.run()
 
@@ -148,7 +82,7 @@ def cmd_create_marketer(args: argparse.Namespace) -> None:
     settings = _settings()
 
     async def run() -> str:
-        await _migrate(settings)
+        await migrate(settings)
         await Tortoise.init(
             config=tortoise_config(settings.database_url), _enable_global_fallback=True
         )

@@ -39,7 +39,7 @@ from contests.lifecycle import publish
 from contests.models import Brand, Contest, ContestStatus, Step
 from contests.settings import Settings, load_settings
 from web.app import create_app
-from web.cli import _check_services, _migrate
+from web.startup import check_services, migrate
 from workers.settings import build_worker
 
 SITE_DIR = Path(__file__).resolve().parent / "demo_site"
@@ -111,8 +111,8 @@ def _listen(host: str, port: int, option: str) -> socket.socket:
 async def _demo(
     settings: Settings, site_origin: str, app_socket: socket.socket, site_socket: socket.socket
 ) -> None:
-    await _check_services(settings)
-    await _migrate(settings)
+    await check_services(settings)
+    await migrate(settings)
     await Tortoise.init(config=tortoise_config(settings.database_url), _enable_global_fallback=True)
     try:
         seeded = await _seed(site_origin)

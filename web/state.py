@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from arq.connections import ArqRedis
 from starlette.requests import Request
 
 from contests.settings import Settings
 from contests.tokens import Tokens
-
-if TYPE_CHECKING:
-    from web.ratelimit import Limiter
+from web.limiter import Limiter
 
 
 @dataclass

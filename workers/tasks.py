@@ -36,7 +36,7 @@ async def verify_evidence(ctx: Ctx, evidence_id: int) -> str:
 
 async def send_email(ctx: Ctx, message_id: int) -> str:
     settings = _settings(ctx)
-    message = await mail.claim_for_sending(message_id)
+    message = await mail.waiting_message(message_id)
     if message is None:
         return "nothing to send"
     if settings.mail_captured:
