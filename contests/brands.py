@@ -11,6 +11,7 @@ from tortoise.transactions import in_transaction
 from contests import audit, mail
 from contests.errors import N_, Conflict, InvalidInput, NotAllowed, NotFound
 from contests.ids import public_id, slugify
+from contests.links import Links
 from contests.models import Brand, Marketer, Outbox, Participant
 
 
@@ -105,7 +106,7 @@ async def invite_marketer(
     *,
     name: str,
     invited_by: Marketer,
-    base_url: str,
+    links: Links,
     locale: str,
     now: datetime,
 ) -> tuple[Marketer, Outbox]:
@@ -123,7 +124,7 @@ async def invite_marketer(
             reply_to=invited_by.email,
             brand=brand,
             inviter=invited_by.name or invited_by.email,
-            link=f"{base_url}/login?next=/console/{brand.slug}",
+            link=links.console_sign_in(brand.slug),
         )
     return marketer, message
 

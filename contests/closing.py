@@ -11,6 +11,7 @@ from contests import audit, draw, jobs, mail
 from contests.entries import eligible, weight
 from contests.errors import N_, Conflict
 from contests.lifecycle import RUNNING
+from contests.links import Links
 from contests.models import (
     Completion,
     Contest,
@@ -95,7 +96,7 @@ async def _prize_slots(contest: Contest) -> list[Prize]:
     return slots
 
 
-async def run_draw(contest_id: int, now: datetime, *, base_url: str) -> list[Winner]:
+async def run_draw(contest_id: int, now: datetime, *, links: Links) -> list[Winner]:
     """Draw winners and alternates exactly once and queue the winners' emails."""
     async with in_transaction():
         contest = await Contest.select_for_update().get(id=contest_id).prefetch_related("brand")
@@ -147,7 +148,7 @@ async def run_draw(contest_id: int, now: datetime, *, base_url: str) -> list[Win
         await contest.save(update_fields=["status"])
         for winner in winners:
             if not winner.alternate:
-                await _queue_winner_mail(contest, winner, now, base_url)
+                await _queue_winner_mail(contest, winner, now, links)
         await audit.record(
             actor="system",
             action="contest.drawn",
@@ -160,9 +161,7 @@ async def run_draw(contest_id: int, now: datetime, *, base_url: str) -> list[Win
     return winners
 
 
-async def _queue_winner_mail(
-    contest: Contest, winner: Winner, now: datetime, base_url: str
-) -> None:
+async def _queue_winner_mail(contest: Contest, winner: Winner, now: datetime, links: Links) -> None:
     participant = winner.entry.participant
     if participant is None or not participant.email:
         return
@@ -179,7 +178,7 @@ async def _queue_winner_mail(
         brand=contest.brand,
         contest=contest,
         prize_name=prize.name if prize else "",
-        contest_url=f"{base_url}/c/{contest.slug}",
-        certificate_url=f"{base_url}/c/{contest.slug}/draw",
+        contest_url=links.contest(contest.slug),
+        certificate_url=links.draw(contest.slug),
         pseudonym=winner.entry.public_id,
     )

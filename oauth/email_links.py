@@ -11,6 +11,7 @@ from contests import mail
 from contests.brands import normalise_email
 from contests.errors import N_, InvalidInput
 from contests.ids import secret_token, token_hash
+from contests.links import Links
 from contests.models import SignInLink
 
 PROVIDER = "email"
@@ -22,7 +23,7 @@ async def send_link(
     next_path: str,
     locale: str,
     now: datetime,
-    base_url: str,
+    links: Links,
     lifetime: timedelta,
     reply_to: str,
 ) -> int:
@@ -48,7 +49,7 @@ async def send_link(
             locale=locale,
             now=now,
             reply_to=reply_to,
-            link=f"{base_url}/auth/email/{token}",
+            link=links.email_sign_in(token),
             minutes=int(lifetime.total_seconds() // 60),
         )
     return message.id

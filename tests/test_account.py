@@ -31,6 +31,7 @@ from contests.settings import Settings
 from tests.factories import brand_with_marketer, csrf_of, live_contest
 from tests.support.flows import app_with, local, signed_in, start, visitor
 from tests.support.oidc_mock import consent, oidc_provider, register
+from web.app import app_links
 
 
 @pytest.fixture(scope="module")
@@ -204,7 +205,7 @@ async def test_deleting_needs_the_confirmation_box(browser: httpx.AsyncClient) -
 
 
 async def test_deleting_the_account_signs_out_and_keeps_only_what_the_draw_needs(
-    browser: httpx.AsyncClient,
+    browser: httpx.AsyncClient, settings: Settings
 ) -> None:
     who = subject()
     me = await sign_in(browser, "mock", who)
@@ -213,7 +214,7 @@ async def test_deleting_the_account_signs_out_and_keeps_only_what_the_draw_needs
     kept = await _complete_entry(drawn, me)
     withdrawn = await _complete_entry(still_open, me)
     await closing.close(drawn.id, utcnow())
-    await closing.run_draw(drawn.id, utcnow(), base_url="http://testserver")
+    await closing.run_draw(drawn.id, utcnow(), links=app_links(settings))
 
     page = await browser.get("/me")
     response = await browser.post(

@@ -3,6 +3,7 @@ marketer meets while building, publishing and closing a contest."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,7 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from contests import brands
+from contests import authoring, brands, lifecycle
+from contests.authoring import StepDraft
 from contests.clock import utcnow
 from contests.entries import record_completion
 from contests.errors import Conflict
@@ -576,3 +578,30 @@ async def test_the_entries_list_shows_each_entrys_steps_chances_and_eligibility(
     # Both steps (2 + 3 points) done: 1 + 5 chances, in the draw.
     assert row(finisher.public_id) == ("2", "2", "6", "yes")
     assert row(starter.public_id) == ("0", "2", "1", "not yet")
+
+
+async def test_two_publishes_at_once_commit_to_one_seed(database_url: str) -> None:
+    brand, _ = await brand_with_marketer()
+    contest = await draft_contest(brand)
+    await authoring.add_prize(
+        contest, name="A prize", description="", quantity=1, actor="test", now=utcnow()
+    )
+    await authoring.add_step(
+        contest,
+        StepDraft(kind="code", title="A code", settings={"code": "abc"}),
+        actor="test",
+        now=utcnow(),
+    )
+    first, second = [await Contest.get(id=contest.id) for _ in range(2)]
+    first.brand = second.brand = brand
+    outcomes = await asyncio.gather(
+        lifecycle.publish(first, actor="a", now=utcnow()),
+        lifecycle.publish(second, actor="b", now=utcnow()),
+        return_exceptions=True,
+    )
+    refused = [o for o in outcomes if isinstance(o, Conflict)]
+    assert len(refused) == 1 and refused[0].code == "already_published", outcomes
+    published = first if outcomes[0] is None else second
+    stored = await Contest.get(id=contest.id)
+    assert stored.seed_commitment == published.seed_commitment
+    assert await AuditLog.filter(target=contest.slug, action="contest.published").count() == 1

@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.routing import Mount
+from starlette.routing import BaseRoute, Mount, Router
 from starlette.staticfiles import StaticFiles
 from tortoise.contrib.starlette import RegisterTortoise
 
@@ -26,6 +26,7 @@ from oauth.providers import environment, load_providers
 from web import account, errors, health, mailbox, signin, social
 from web.console import routes as console
 from web.limiter import Limiter
+from web.links import AppLinks
 from web.middleware import SecurityHeaders
 from web.participant import routes as participant
 from web.snippet import routes as snippet
@@ -34,6 +35,26 @@ from web.state import AppState
 
 log = logging.getLogger("gymkana.web")
 HERE = Path(__file__).resolve().parent
+
+
+def app_routes() -> list[BaseRoute]:
+    """Every route of the app, named: pages, sign-in, console, snippet, health."""
+    return [
+        *participant.routes,
+        *signin.routes,
+        *social.routes,
+        *account.routes,
+        *console.routes,
+        *snippet.routes,
+        *health.routes,
+        *mailbox.routes,
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+
+
+def app_links(settings: Settings) -> AppLinks:
+    """The app's links without the app, for a worker's emails."""
+    return AppLinks(Router(app_routes()), settings.base_url)
 
 
 def create_app(
@@ -69,17 +90,7 @@ def create_app(
             async with _queue(state, settings):
                 yield
 
-    routes = [
-        *participant.routes,
-        *signin.routes,
-        *social.routes,
-        *account.routes,
-        *console.routes,
-        *snippet.routes,
-        *health.routes,
-        *mailbox.routes,
-        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
-    ]
+    routes = app_routes()
     middleware = [
         Middleware(SecurityHeaders, hsts=settings.secure_cookies),
         Middleware(SnippetCors, prefix="/api/"),

@@ -60,12 +60,13 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 
 def cmd_worker(args: argparse.Namespace) -> None:
+    from web.app import app_links
     from workers.settings import build_worker
 
     settings = _settings()
     asyncio.run(check_services(settings))
     asyncio.run(await_migrations(settings, args.migration_wait))
-    worker = build_worker(settings, burst=args.burst)
+    worker = build_worker(settings, app_links(settings), burst=args.burst)
     worker.run()
 
 

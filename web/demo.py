@@ -38,7 +38,7 @@ from contests.ids import slugify
 from contests.lifecycle import publish
 from contests.models import Brand, Contest, ContestStatus, Step
 from contests.settings import Settings, load_settings
-from web.app import create_app
+from web.app import app_links, create_app
 from web.startup import check_services, migrate
 from workers.settings import build_worker
 
@@ -346,7 +346,9 @@ async def _serve_all(
     )
     site_server = _Server(uvicorn.Config(brand_site(settings.base_url), log_level="warning"))
     # Built inside the running loop: arq's Worker binds to the current event loop.
-    worker = build_worker(settings, manage_database=False, handle_signals=False)
+    worker = build_worker(
+        settings, app_links(settings), manage_database=False, handle_signals=False
+    )
 
     def stop() -> None:
         for server in (app_server, site_server):

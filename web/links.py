@@ -2,14 +2,50 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
+from urllib.parse import quote
 
 from starlette.requests import Request
 
 from web.state import app_state
 
 
+class Routes(Protocol):
+    def url_path_for(self, name: str, /, **path_params: Any) -> Any: ...
+
+
+class AppLinks:
+    """The domain's ``contests.links.Links``, answered by the app's router: a route that
+    moves moves its links in every email too."""
+
+    def __init__(self, routes: Routes, base_url: str) -> None:
+        self._routes = routes
+        self._base_url = base_url.rstrip("/")
+
+    def path(self, name: str, **params: Any) -> str:
+        return str(self._routes.url_path_for(name, **params))
+
+    def absolute(self, name: str, **params: Any) -> str:
+        return self._base_url + self.path(name, **params)
+
+    def contest(self, slug: str) -> str:
+        return self.absolute("contest", slug=slug)
+
+    def draw(self, slug: str) -> str:
+        return self.absolute("draw", slug=slug)
+
+    def console_sign_in(self, brand_slug: str) -> str:
+        console = self.path("console_brand", brand=brand_slug)
+        return f"{self.absolute('login')}?next={quote(console, safe='/')}"
+
+    def email_sign_in(self, token: str) -> str:
+        return self.absolute("email_link", token=token)
+
+
 def absolute(request: Request, name: str, **params: Any) -> str:
     """The public address of a named route: BASE_URL, not whatever Host was asked."""
-    path = request.app.url_path_for(name, **params)
-    return app_state(request).settings.base_url + str(path)
+    return AppLinks(request.app, app_state(request).settings.base_url).absolute(name, **params)
+
+
+def links(request: Request) -> AppLinks:
+    return AppLinks(request.app, app_state(request).settings.base_url)

@@ -14,6 +14,7 @@ from contests.clock import utcnow
 from oauth import email_links
 from oauth.identities import Profile
 from oauth.identities import sign_in as sign_in_identity
+from web.links import links
 from web.queue import enqueue
 from web.ratelimit import rate_limit
 from web.rendering import local_path, page, redirect
@@ -51,7 +52,7 @@ async def request_link(request: Request) -> Response:
         next_path=next_path,
         locale=request_locale(request),
         now=utcnow(),
-        base_url=settings.base_url,
+        links=links(request),
         lifetime=timedelta(minutes=settings.sign_in_link_minutes),
         reply_to=settings.reply_to,
     )

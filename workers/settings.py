@@ -11,6 +11,7 @@ from arq.worker import Worker, func
 from tortoise import Tortoise
 
 from contests.db import tortoise_config
+from contests.links import Links
 from contests.settings import Settings
 from workers import tasks
 
@@ -18,11 +19,15 @@ from workers import tasks
 TICK_SECONDS = set(range(0, 60, 5))
 
 
-def worker_options(settings: Settings, *, manage_database: bool = True) -> dict[str, Any]:
-    """arq Worker keyword arguments; the CLI and the tests build their worker from these."""
+def worker_options(
+    settings: Settings, links: Links, *, manage_database: bool = True
+) -> dict[str, Any]:
+    """arq Worker keyword arguments; the CLI and the demo build their worker from these,
+    handing it the app's links for the emails it sends."""
 
     async def startup(ctx: dict[str, Any]) -> None:
         ctx["settings"] = settings
+        ctx["links"] = links
         if manage_database:
             await Tortoise.init(
                 config=tortoise_config(settings.database_url), _enable_global_fallback=True
@@ -64,8 +69,10 @@ def worker_options(settings: Settings, *, manage_database: bool = True) -> dict[
     }
 
 
-def build_worker(settings: Settings, **overrides: Any) -> Worker:
+def build_worker(settings: Settings, links: Links, **overrides: Any) -> Worker:
     warnings.filterwarnings("ignore", category=DeprecationWarning, module="arq")
-    options = worker_options(settings, manage_database=overrides.pop("manage_database", True))
+    options = worker_options(
+        settings, links, manage_database=overrides.pop("manage_database", True)
+    )
     options.update(overrides)
     return Worker(**options)

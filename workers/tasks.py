@@ -53,7 +53,7 @@ async def send_email(ctx: Ctx, message_id: int) -> str:
 
 
 async def draw_contest(ctx: Ctx, contest_id: int) -> str:
-    winners = await closing.run_draw(contest_id, utcnow(), base_url=_settings(ctx).base_url)
+    winners = await closing.run_draw(contest_id, utcnow(), links=ctx["links"])
     for message_id in await mail.due(utcnow()):
         await _enqueue(ctx, jobs.SEND_EMAIL, message_id)
     return f"{len(winners)} drawn"

@@ -16,7 +16,7 @@ from contests.errors import N_
 from contests.models import Contest, Draw, Entry, Marketer, Prize, Step, Winner
 from contests.steps.registry import KINDS, kind_named
 from web import forms
-from web.links import absolute
+from web.links import absolute, links
 from web.queue import enqueue
 from web.rendering import page, redirect
 from web.session import checked_form, flash, request_locale, require_viewer
@@ -67,7 +67,7 @@ async def invite(request: Request) -> Response:
         forms.text(form, "email", 254),
         name=forms.text(form, "name", 120),
         invited_by=role,
-        base_url=app_state(request).settings.base_url,
+        links=links(request),
         locale=request_locale(request),
         now=utcnow(),
     )
