@@ -1,4 +1,8 @@
-"""Reading form fields into typed values, with messages a person can act on."""
+"""Reading form fields into typed values, with messages a person can act on.
+
+Every field is read through ``text``: its length is checked before anything else
+looks at it, and characters that cannot be kept are refused (``contests.text``).
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,11 @@ from starlette.datastructures import FormData
 
 from contests.authoring import check_zone
 from contests.errors import N_, InvalidInput
+from contests.text import check_text
 
 
-def text(form: FormData, name: str, max_length: int = 2000) -> str:
+def text(form: FormData, name: str, max_length: int = 2000, *, multiline: bool = False) -> str:
+    """A text field, stripped; ``multiline`` for text of several lines (descriptions)."""
     value = form.get(name, "")
     if not isinstance(value, str):
         raise InvalidInput(N_("The field “%(field)s” must be text."), "bad_field", field=name)
@@ -22,7 +28,12 @@ def text(form: FormData, name: str, max_length: int = 2000) -> str:
             field=name,
             max=max_length,
         )
-    return value.strip()
+    return check_text(value, name, multiline=multiline).strip()
+
+
+def person_name(form: FormData, name: str, max_length: int = 120) -> str:
+    """What to call someone: one line, without invisible or text-reversing characters."""
+    return check_text(text(form, name, max_length), name, name=True)
 
 
 # Every integer column is 32-bit: a larger number can only be a mistake.

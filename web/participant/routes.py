@@ -16,6 +16,7 @@ from contests.lifecycle import accepting_entries
 from contests.models import Contest, ContestStatus, Draw, Entry, Prize, Step, Winner
 from contests.steps import visit_link_token
 from oauth.identities import identities_of
+from web import forms
 from web.ratelimit import rate_limit
 from web.rendering import page, redirect
 from web.session import checked_form, flash, request_locale, require_viewer, viewer
@@ -139,7 +140,7 @@ async def submit_code(request: Request) -> Response:
     state = app_state(request)
     rule = state.settings.code_attempt_limit
     await rate_limit(request, rule, "code", entry.public_id, step.public_id)
-    right = await step_rules.submit_code(entry, step, str(form.get("code", "")), utcnow())
+    right = await step_rules.submit_code(entry, step, forms.text(form, "code", 200), utcnow())
     if right:
         flash(request, N_("Well found! “%(step)s” is done."), "success", step=step.title)
     else:
