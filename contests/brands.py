@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 from tortoise.exceptions import IntegrityError
@@ -14,33 +13,46 @@ from contests.errors import N_, Conflict, InvalidInput, NotAllowed, NotFound
 from contests.ids import public_id, slugify
 from contests.models import Brand, Marketer, Outbox, Participant
 from contests.text import excerpt, usable
+from contests.urls import MAX_URL, domain_name, host_of, web_address
 
 
 def clean_domain(value: str) -> str:
-    host = value.strip().lower()
-    if "://" in host:
-        host = urlsplit(host).hostname or ""
-    host = host.strip("./")
-    if not host or any(c in host for c in " /?#@\\") or ("." not in host and host != "localhost"):
+    """A domain of the brand's site as typed (a bare name, or an address on it),
+    normalised the way a browser names the host; InvalidInput otherwise."""
+    text = value.strip()
+    if len(text) > MAX_URL:
+        host = None
+    elif "://" in text:
+        host = host_of(text)
+    else:
+        # ".shop.example.com" and "shop.example.com/" are said to mean the site too.
+        host = domain_name(text.rstrip("/").lstrip("."))
+    if host is None or ("." not in host and host != "localhost"):
         raise InvalidInput(
             N_("“%(domain)s” is not a domain name (for example shop.example.com)."),
             "invalid_domain",
-            domain=value,
+            domain=excerpt(text),
         )
     return host
 
 
 def host_allowed(brand: Brand, host: str | None) -> bool:
     """True for the brand's domains and their subdomains; ports are ignored."""
-    if not host:
+    name = domain_name(host) if host else None
+    if name is None:
         return False
-    host = host.lower().rstrip(".")
-    return any(host == d or host.endswith("." + d) for d in brand.site_domains)
+    for domain in brand.site_domains:
+        # Domains saved before they were normalised are compared the same way.
+        allowed = domain_name(domain)
+        if allowed is not None and (name == allowed or name.endswith("." + allowed)):
+            return True
+    return False
 
 
 def url_allowed(brand: Brand, url: str) -> bool:
-    parts = urlsplit(url)
-    return parts.scheme in {"http", "https"} and host_allowed(brand, parts.hostname)
+    """True for an http(s) address on the brand's site, read as a browser reads it."""
+    address = web_address(url)
+    return address is not None and host_allowed(brand, address.host)
 
 
 async def create_brand(

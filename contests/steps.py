@@ -28,6 +28,7 @@ from contests.models import (
 )
 from contests.queries import ids
 from contests.tokens import Tokens
+from contests.urls import host_of
 
 VISIT_PARAM = "gk"
 # A visit token travels in the brand page's address; it is good for one report.
@@ -110,7 +111,7 @@ async def report_visit(
     """Keep the snippet's report for a worker to verify; a replayed report is refused."""
     payload = tokens.read("visit", visit_token, VISIT_TOKEN_SECONDS)
     entry, step, contest = await _load(str(payload.get("e")), str(payload.get("s")))
-    if not host_allowed(contest.brand, urlsplit(origin or "").hostname):
+    if not host_allowed(contest.brand, host_of(origin)):
         raise NotAllowed(N_("Visits are only counted on the brand's own site."), "bad_origin")
     if not url_allowed(contest.brand, page_url):
         raise NotAllowed(N_("Visits are only counted on the brand's own site."), "bad_page")
@@ -141,14 +142,14 @@ async def verify_visit(report_id: int) -> VisitReport | None:
     step, entry = report.step, report.entry
     contest = await Contest.get(id=step.contest_id)  # type: ignore[attr-defined]
     reason = ""
-    target_host = urlsplit(step.target_url or "").hostname
+    target_host = host_of(step.target_url)
     if entry.status is EntryStatus.DISQUALIFIED:
         reason = "entry disqualified"
     elif not accepting_entries(contest, report.reported_at):
         reason = "contest not open at report time"
     elif report.reported_at - report.started_at < timedelta(seconds=step.dwell_seconds):
         reason = f"left after less than {step.dwell_seconds} s"
-    elif urlsplit(report.page_url).hostname != target_host:
+    elif target_host is None or host_of(report.page_url) != target_host:
         reason = "reported from another site"
     else:
         try:

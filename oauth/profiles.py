@@ -13,10 +13,10 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
 from contests.i18n import normalise
 from contests.text import usable
+from contests.urls import web_address
 from oauth.errors import provider_failed, unverified
 from oauth.identities import Profile
 from oauth.providers import Provider
@@ -167,7 +167,6 @@ def _email(value: object) -> str | None:
 
 def _url(value: object) -> str | None:
     text = _text(value)
-    parts = urlsplit(text)
-    if parts.scheme not in ("https", "http") or not parts.netloc:
+    if len(text) > 500 or web_address(text) is None:
         return None
-    return text if len(text) <= 500 else None
+    return text

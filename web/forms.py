@@ -1,4 +1,5 @@
-"""Reading form fields into typed values, with messages a person can act on.
+"""Reading what people send (form fields, small JSON bodies) into typed values, with
+messages a person can act on.
 
 Every field is read through ``text``: its length is checked before anything else
 looks at it, and characters that cannot be kept are refused (``contests.text``).
@@ -6,7 +7,10 @@ looks at it, and characters that cannot be kept are refused (``contests.text``).
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from starlette.datastructures import FormData
@@ -81,3 +85,22 @@ def local_datetime(form: FormData, name: str, zone: str) -> datetime:
 
 def checkbox(form: FormData, name: str) -> bool:
     return form.get(name) in {"on", "yes", "true", "1"}
+
+
+# A JSON string, escapes included; what is left outside strings is structure.
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+
+
+def small_json(body: bytes, max_containers: int = 8) -> Any:
+    """A small JSON document, or ValueError (never RecursionError).
+
+    Objects and arrays are counted before parsing, outside strings: a document with
+    more than ``max_containers`` of them is refused, which bounds its nesting too.
+    """
+    structure = _JSON_STRING.sub(b"", body)
+    if structure.count(b"{") + structure.count(b"[") > max_containers:
+        raise ValueError("too many objects or arrays")
+    try:
+        return json.loads(body)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None

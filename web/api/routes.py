@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from urllib.parse import urlsplit
-
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -17,7 +14,9 @@ from contests.clock import utcnow
 from contests.errors import N_, GymkanaError, InvalidInput
 from contests.i18n import translate
 from contests.models import Brand
+from contests.urls import host_of
 from web.errors import STATUS
+from web.forms import small_json
 from web.queue import enqueue
 from web.ratelimit import rate_limit
 from web.state import app_state
@@ -27,7 +26,7 @@ MAX_BEACON_BYTES = 4096
 
 def _cors(response: Response, brand: Brand | None, origin: str | None) -> Response:
     """Only the brand's own pages may read our answers."""
-    if brand is not None and origin and host_allowed(brand, urlsplit(origin).hostname):
+    if brand is not None and origin and host_allowed(brand, host_of(origin)):
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Vary"] = "Origin"
     response.headers["Cache-Control"] = "no-store"
@@ -86,7 +85,7 @@ async def beacon(request: Request) -> Response:
         if len(body) > MAX_BEACON_BYTES:
             raise InvalidInput(N_("The report is too large."), "too_large")
         try:
-            data = json.loads(body)
+            data = small_json(body)
             token, page_url = str(data["token"]), str(data["page"])
         except (ValueError, KeyError, TypeError):
             raise InvalidInput(
