@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from urllib.parse import urlsplit
 
+from email_validator import EmailNotValidError, validate_email
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
@@ -13,33 +13,47 @@ from contests.errors import N_, Conflict, InvalidInput, NotAllowed, NotFound
 from contests.ids import public_id, slugify
 from contests.links import Links
 from contests.models import Brand, Marketer, Outbox, Participant
+from contests.text import excerpt, usable
+from contests.urls import MAX_URL, domain_name, host_of, web_address
 
 
 def clean_domain(value: str) -> str:
-    host = value.strip().lower()
-    if "://" in host:
-        host = urlsplit(host).hostname or ""
-    host = host.strip("./")
-    if not host or any(c in host for c in " /?#@\\") or ("." not in host and host != "localhost"):
+    """A domain of the brand's site as typed (a bare name, or an address on it),
+    normalised the way a browser names the host; InvalidInput otherwise."""
+    text = value.strip()
+    if len(text) > MAX_URL:
+        host = None
+    elif "://" in text:
+        host = host_of(text)
+    else:
+        # ".shop.example.com" and "shop.example.com/" are said to mean the site too.
+        host = domain_name(text.rstrip("/").lstrip("."))
+    if host is None or ("." not in host and host != "localhost"):
         raise InvalidInput(
             N_("“%(domain)s” is not a domain name (for example shop.example.com)."),
             "invalid_domain",
-            domain=value,
+            domain=excerpt(text),
         )
     return host
 
 
 def host_allowed(brand: Brand, host: str | None) -> bool:
     """True for the brand's domains and their subdomains; ports are ignored."""
-    if not host:
+    name = domain_name(host) if host else None
+    if name is None:
         return False
-    host = host.lower().rstrip(".")
-    return any(host == d or host.endswith("." + d) for d in brand.site_domains)
+    for domain in brand.site_domains:
+        # Domains saved before they were normalised are compared the same way.
+        allowed = domain_name(domain)
+        if allowed is not None and (name == allowed or name.endswith("." + allowed)):
+            return True
+    return False
 
 
 def url_allowed(brand: Brand, url: str) -> bool:
-    parts = urlsplit(url)
-    return parts.scheme in {"http", "https"} and host_allowed(brand, parts.hostname)
+    """True for an http(s) address on the brand's site, read as a browser reads it."""
+    address = web_address(url)
+    return address is not None and host_allowed(brand, address.host)
 
 
 async def create_brand(
@@ -47,8 +61,12 @@ async def create_brand(
 ) -> Brand:
     if not name.strip():
         raise InvalidInput(N_("The brand needs a name."), "name_required")
-    if "@" not in reply_to:
-        raise InvalidInput(N_("The reply-to address must be an email address."), "invalid_reply_to")
+    try:
+        normalise_email(reply_to)
+    except InvalidInput:
+        raise InvalidInput(
+            N_("The reply-to address must be an email address."), "invalid_reply_to"
+        ) from None
     slug = slugify(name, 60)
     if await Brand.filter(slug=slug).exists():
         raise Conflict(N_("A brand called “%(name)s” already exists."), "brand_exists", name=name)
@@ -76,14 +94,24 @@ async def update_domains(brand: Brand, domains: list[str], *, actor: str, now: d
 
 
 def normalise_email(email: str) -> str:
-    email = email.strip()
-    local, at, domain = email.rpartition("@")
-    odd = " " in email or not email.isprintable()
-    if not at or not local or "." not in domain or len(email) > 254 or odd:
+    """The address as kept (lower case), once email-validator finds it well formed.
+
+    No DNS look-up: a sign-in link is the test that the address works. Addresses at
+    ``.test`` domains are taken, as the demo uses them.
+    """
+    address = email.strip()
+    try:
+        # U+FFFD stands for bytes that were not UTF-8: nobody's address has one.
+        if len(address) > 254 or not usable(address, name=True):
+            raise EmailNotValidError("unusable characters")
+        valid = validate_email(address, check_deliverability=False, test_environment=True)
+    except EmailNotValidError:
         raise InvalidInput(
-            N_("“%(email)s” does not look like an email address."), "invalid_email", email=email
-        )
-    return email.lower()
+            N_("“%(email)s” does not look like an email address."),
+            "invalid_email",
+            email=excerpt(address),
+        ) from None
+    return valid.normalized.lower()
 
 
 async def add_marketer(

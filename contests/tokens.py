@@ -24,6 +24,10 @@ class Tokens:
 
     def read(self, purpose: str, token: str, max_age_seconds: int) -> dict[str, Any]:
         try:
+            # Our tokens are ASCII; anything else (a lone surrogate from a JSON escape)
+            # would fail to encode inside the serializer instead of failing to verify.
+            if not token.isascii():
+                raise BadSignature("not a token")
             payload = self._serializer(purpose).loads(token, max_age=max_age_seconds)
         except SignatureExpired:
             raise InvalidInput(

@@ -13,9 +13,10 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
 from contests.i18n import normalise
+from contests.text import usable
+from contests.urls import web_address
 from oauth.errors import provider_failed, unverified
 from oauth.identities import Profile
 from oauth.providers import Provider
@@ -39,7 +40,7 @@ def from_openid(
     )
     return Profile(
         provider=provider.name,
-        subject=str(claims["sub"]),
+        subject=_subject(claims["sub"], provider),
         email=_email(source.get("email")),
         email_verified=_email(source.get("email")) is not None
         and _says_verified(source.get("email_verified")),
@@ -65,7 +66,7 @@ async def github(client: ApiClient, token: Mapping[str, Any], provider: Provider
     email = _email(primary.get("email"))
     return Profile(
         provider=provider.name,
-        subject=str(user["id"]),
+        subject=_subject(user["id"], provider),
         email=email,
         email_verified=email is not None and primary.get("verified") is True,
         display_name=_name(user.get("name"), user.get("login")),
@@ -93,7 +94,7 @@ async def facebook(client: ApiClient, token: Mapping[str, Any], provider: Provid
     data = picture.get("data") if isinstance(picture, dict) else None
     return Profile(
         provider=provider.name,
-        subject=str(me["id"]),
+        subject=_subject(me["id"], provider),
         email=_email(me.get("email")),
         email_verified=False,
         display_name=_name(me.get("name")),
@@ -110,7 +111,7 @@ async def x(client: ApiClient, token: Mapping[str, Any], provider: Provider) -> 
         raise unverified(provider.label, f"X users/me without an id: {answer!r:.200}")
     return Profile(
         provider=provider.name,
-        subject=str(data["id"]),
+        subject=_subject(data["id"], provider),
         display_name=_name(data.get("name"), data.get("username")),
         avatar_url=_url(data.get("profile_image_url")),
     )
@@ -139,23 +140,33 @@ def _text(value: object) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+def _subject(value: object, provider: Provider) -> str:
+    """Who the provider vouches for; an identifier no database can keep stops the sign-in."""
+    subject = str(value)
+    if not subject or len(subject) > 255 or not usable(subject):
+        raise unverified(provider.label, f"unusable subject {subject!r:.100}")
+    return subject
+
+
 def _name(*candidates: object) -> str:
+    """The first name given that can be shown as it is (see contests.text)."""
     for candidate in candidates:
-        if text := _text(candidate):
-            return text[:120]
+        text = _text(candidate)[:120]
+        if text and usable(text, name=True):
+            return text
     return ""
 
 
 def _email(value: object) -> str | None:
     text = _text(value)
-    if "@" not in text or len(text) > 254:
+    # It may reach a mail header: no line break, no control character.
+    if "@" not in text or len(text) > 254 or not usable(text, name=True):
         return None
     return text
 
 
 def _url(value: object) -> str | None:
     text = _text(value)
-    parts = urlsplit(text)
-    if parts.scheme not in ("https", "http") or not parts.netloc:
+    if len(text) > 500 or web_address(text) is None:
         return None
-    return text if len(text) <= 500 else None
+    return text

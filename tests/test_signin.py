@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import html
 from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 
 from contests.clock import utcnow
 from contests.models import SignInLink, WebSession
@@ -163,6 +165,43 @@ async def test_a_post_without_the_csrf_token_is_refused(client: httpx.AsyncClien
     page = await client.get(response.headers["location"])
     assert "csrf" not in page.text.lower() or "expired" in page.text or "caducado" in page.text
     assert not await SignInLink.filter(email=email()).exists()
+
+
+async def test_an_overlong_address_is_refused_without_being_echoed(
+    client: httpx.AsyncClient,
+) -> None:
+    address = "a" * 100_000 + "@example.com"
+    response = await _ask_link(client, address)
+    assert response.status_code == 303 and response.headers["location"].startswith("/login")
+    # The message lives in the session cookie until it is shown.
+    assert len(response.headers["set-cookie"]) < 1000
+    page = html.unescape((await client.get(response.headers["location"])).text)
+    assert "“email” es demasiado largo (máximo 254 caracteres)." in page
+    assert "a" * 100 not in page
+    assert not await SignInLink.filter(email__startswith="a" * 100).exists()
+
+
+@pytest.mark.parametrize(
+    "template",
+    ["{}\ufffd@example.com", "{}@exa\ufffdmple.com", "{}@example.com\r\nBcc: x@example.com"],
+    ids=["invalid-bytes-local", "invalid-bytes-domain", "header-injection"],
+)
+async def test_an_address_with_invalid_characters_gets_no_link(
+    client: httpx.AsyncClient, template: str
+) -> None:
+    local = email().split("@")[0]
+    response = await _ask_link(client, template.format(local))
+    assert response.headers["location"].startswith("/login")
+    assert not await SignInLink.filter(email__startswith=local).exists()
+
+
+async def test_an_address_is_kept_as_email_validator_normalises_it(
+    client: httpx.AsyncClient,
+) -> None:
+    local = email().split("@")[0]
+    response = await _ask_link(client, f"  {local.upper()}@Shop.EXAMPLE.com ")
+    assert response.headers["location"] == "/login/sent"
+    assert await SignInLink.filter(email=f"{local}@shop.example.com").exists()
 
 
 async def _mail_for(mailbox: Mailbox, address: str) -> bool:

@@ -136,8 +136,20 @@ async def test_a_replayed_beacon_records_nothing(
         f"https://not{BRAND_SITE}",
         "null",
         None,
+        f"https://evil.example\\.{BRAND_SITE}",
+        f"https://[{BRAND_SITE}",
+        f"https://{BRAND_SITE}:99999",
     ],
-    ids=["other-site", "look-alike-suffix", "look-alike-prefix", "opaque", "no-origin"],
+    ids=[
+        "other-site",
+        "look-alike-suffix",
+        "look-alike-prefix",
+        "opaque",
+        "no-origin",
+        "backslash",
+        "unclosed-bracket",
+        "bad-port",
+    ],
 )
 async def test_a_beacon_from_another_site_is_refused(
     client: httpx.AsyncClient, app: Any, origin: str | None
@@ -245,6 +257,8 @@ async def test_a_locked_step_cannot_be_visited_yet(client: httpx.AsyncClient, ap
         b"null",
         b"\xff\xfe{}",
         json.dumps({"token": "x", "page": PAGE, "padding": "x" * 5000}).encode(),
+        b"[" * 2000 + b"]" * 2000,
+        b'{"token": "\\ud800", "page": "\\udfff"}',
     ],
     ids=[
         "not-json",
@@ -256,6 +270,8 @@ async def test_a_locked_step_cannot_be_visited_yet(client: httpx.AsyncClient, ap
         "null",
         "not-utf8",
         "over-4kb",
+        "nested",
+        "lone-surrogates",
     ],
 )
 async def test_a_malformed_beacon_gets_a_json_error(client: httpx.AsyncClient, body: bytes) -> None:
@@ -299,6 +315,11 @@ async def test_only_the_brands_pages_may_read_the_visit_details(
         assert allowed.status_code == 200
         assert allowed.headers["access-control-allow-origin"] == origin
         assert "origin" in allowed.headers["vary"].lower()
-    for origin in ("https://evil.example", f"https://{BRAND_SITE}.evil.example"):
+    for origin in (
+        "https://evil.example",
+        f"https://{BRAND_SITE}.evil.example",
+        f"https://evil.example\\.{BRAND_SITE}",
+        f"https://[{BRAND_SITE}",
+    ):
         refused = await client.get(f"/api/visits/{token}", headers={"Origin": origin})
         assert "access-control-allow-origin" not in refused.headers

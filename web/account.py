@@ -35,7 +35,7 @@ async def profile(request: Request) -> Response:
     form = await checked_form(request)
     await accounts.update_profile(
         participant,
-        display_name=forms.text(form, "display_name", 200),
+        display_name=forms.person_name(form, "display_name", 200),
         locale=forms.text(form, "locale", 8),
     )
     request.session["lang"] = participant.locale

@@ -1,17 +1,27 @@
-"""Reading form fields into typed values, with messages a person can act on."""
+"""Reading what people send (form fields, small JSON bodies) into typed values, with
+messages a person can act on.
+
+Every field is read through ``text``: its length is checked before anything else
+looks at it, and characters that cannot be kept are refused (``contests.text``).
+"""
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from starlette.datastructures import FormData
 
 from contests.authoring import check_zone
 from contests.errors import N_, InvalidInput
+from contests.text import check_text
 
 
-def text(form: FormData, name: str, max_length: int = 2000) -> str:
+def text(form: FormData, name: str, max_length: int = 2000, *, multiline: bool = False) -> str:
+    """A text field, stripped; ``multiline`` for text of several lines (descriptions)."""
     value = form.get(name, "")
     if not isinstance(value, str):
         raise InvalidInput(N_("The field “%(field)s” must be text."), "bad_field", field=name)
@@ -22,7 +32,12 @@ def text(form: FormData, name: str, max_length: int = 2000) -> str:
             field=name,
             max=max_length,
         )
-    return value.strip()
+    return check_text(value, name, multiline=multiline).strip()
+
+
+def person_name(form: FormData, name: str, max_length: int = 120) -> str:
+    """What to call someone: one line, without invisible or text-reversing characters."""
+    return check_text(text(form, name, max_length), name, name=True)
 
 
 # Every integer column is 32-bit: a larger number can only be a mistake.
@@ -70,3 +85,22 @@ def local_datetime(form: FormData, name: str, zone: str) -> datetime:
 
 def checkbox(form: FormData, name: str) -> bool:
     return form.get(name) in {"on", "yes", "true", "1"}
+
+
+# A JSON string, escapes included; what is left outside strings is structure.
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+
+
+def small_json(body: bytes, max_containers: int = 8) -> Any:
+    """A small JSON document, or ValueError (never RecursionError).
+
+    Objects and arrays are counted before parsing, outside strings: a document with
+    more than ``max_containers`` of them is refused, which bounds its nesting too.
+    """
+    structure = _JSON_STRING.sub(b"", body)
+    if structure.count(b"{") + structure.count(b"[") > max_containers:
+        raise ValueError("too many objects or arrays")
+    try:
+        return json.loads(body)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None

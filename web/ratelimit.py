@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from starlette.requests import Request
 
 from contests.errors import N_, Unavailable
 from web.state import app_state
+
+MAX_KEY = 64
+
+
+def _key(part: str) -> str:
+    """A key part Redis can store and that stays small whatever was sent: a long one or
+    one that is not plain ASCII is replaced by its digest (so keys stay distinct)."""
+    if len(part) <= MAX_KEY and part.isascii() and part.isprintable():
+        return part
+    digest = hashlib.sha256(part.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"sha256:{digest}"
 
 
 async def rate_limit(request: Request, rule: str, *keys: str) -> None:
@@ -16,4 +29,4 @@ async def rate_limit(request: Request, rule: str, *keys: str) -> None:
             N_("This is not available for a moment. Please try again in a minute."),
             "limits_unavailable",
         )
-    await limiter.check(rule, *keys)
+    await limiter.check(rule, *map(_key, keys))

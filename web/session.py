@@ -23,6 +23,8 @@ from oauth import sessions
 from web.state import app_state
 
 CSRF_FIELD = "csrf_token"
+# Far above the largest form (a 5,000-character description, escaped).
+MAX_FORM_BYTES = 1024 * 1024
 
 
 async def viewer(request: Request) -> Participant | None:
@@ -88,7 +90,15 @@ def csrf_token(request: Request) -> str:
 
 async def checked_form(request: Request) -> FormData:
     """The posted form, once its CSRF token matches this session's."""
+    # Every field has its own limit; a body announced as larger than any form is
+    # refused before it is read.
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > MAX_FORM_BYTES:
+        raise InvalidInput(N_("What was sent is too large."), "too_large")
     try:
+        # Browsers send forms in UTF-8; the form parser would read other bytes as
+        # Latin-1 and so let them through as other characters.
+        (await request.body()).decode("utf-8")
         form = await request.form(max_files=0, max_fields=100)
     except Exception:  # noqa: BLE001 - multipart parser errors vary
         raise InvalidInput(

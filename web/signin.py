@@ -10,10 +10,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from contests import jobs
+from contests.brands import normalise_email
 from contests.clock import utcnow
 from oauth import email_links
 from oauth.identities import Profile
 from oauth.identities import sign_in as sign_in_identity
+from web import forms
 from web.links import links
 from web.queue import enqueue
 from web.ratelimit import rate_limit
@@ -42,13 +44,15 @@ async def request_link(request: Request) -> Response:
     form = await checked_form(request)
     next_path = local_path(str(form.get("next", next_path)))
     request.state.back = f"/login?next={quote(next_path)}"
-    email = str(form.get("email", "")).strip()
+    email = forms.text(form, "email", 254)
     state = app_state(request)
     settings = state.settings
     await rate_limit(request, settings.sign_in_limit, "sign-in-client", client_address(request))
-    await rate_limit(request, settings.sign_in_limit, "sign-in-address", email.lower())
+    # Only a well-formed address becomes a rate-limit key (and, after it, a link).
+    address = normalise_email(email)
+    await rate_limit(request, settings.sign_in_limit, "sign-in-address", address)
     message_id = await email_links.send_link(
-        email,
+        address,
         next_path=next_path,
         locale=request_locale(request),
         now=utcnow(),

@@ -25,7 +25,7 @@ from oauth.providers import Provider
 from web.errors import status_of
 from web.middleware import PAGE_CSP
 from web.rendering import local_path, page, redirect
-from web.session import checked_form, flash, request_locale, require_viewer, sign_in, sign_out
+from web.session import checked_form, flash, request_locale, require_viewer, sign_in
 from web.session import viewer as current_viewer
 
 log = logging.getLogger("gymkana.sign_in")
@@ -92,7 +92,6 @@ async def _link(request: Request, outcome: Outcome) -> Response:
     if participant is None or participant.public_id != outcome.link_to:
         # The browser that asked for the link is no longer signed in as that account.
         log.warning("link with %s refused: the session changed", outcome.provider.name)
-        await sign_out(request)
         flash(request, N_("You signed out while linking. Sign in, then link again."), "error")
         return redirect(f"/login?next={ACCOUNT}")
     label = outcome.provider.label
@@ -113,12 +112,16 @@ async def _link(request: Request, outcome: Outcome) -> Response:
 
 
 async def failed(request: Request, name: str, exc: SignInFailed, next_path: str) -> Response:
-    """The sign-in page with what went wrong, signed out; a failed link goes back to /me."""
-    log.warning("sign-in with %r failed: %s: %s", name, exc.code, exc.detail)
+    """The sign-in page with what went wrong; a failed link goes back to /me.
+
+    Whoever was signed in stays signed in: these are GETs, which any site can make a
+    browser send, so a failed or forged attempt must change nothing.
+    """
+    # The provider's name and the detail come from the address: only so much is logged.
+    log.warning("sign-in with %.40r failed: %s: %.500s", name, exc.code, exc.detail)
     if exc.linking:
         flash(request, exc.message, "error", **exc.params)
         return redirect(ACCOUNT)
-    await sign_out(request)
     return await page(
         request,
         "participant/login.html",

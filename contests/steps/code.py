@@ -38,6 +38,7 @@ class Code(StepKind[CodeSettings]):
     completed_by = CompletedBy.SUBMISSION
     settings_model = CodeSettings
     form_fields: ClassVar[Mapping[str, int]] = {"code": 200}
+    submission_fields: ClassVar[Mapping[str, int]] = {"code": 200}
     wrong_answer = N_("That is not the code. Look again, it is on the brand's page.")
 
     def configure(

@@ -49,6 +49,8 @@ class StepKind(Generic[SettingsT]):
     settings_model: type[SettingsT]
     # The console form's fields for this kind, with their longest accepted length.
     form_fields: ClassVar[Mapping[str, int]] = {}
+    # The fields a participant submits from the contest page, with their longest length.
+    submission_fields: ClassVar[Mapping[str, int]] = {}
     # Said to the participant when a submission is not right.
     wrong_answer: ClassVar[str] = N_("That is not right. Look again on the brand's site.")
 

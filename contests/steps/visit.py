@@ -25,6 +25,7 @@ from contests.models import Brand, Completion, Contest, Entry, Evidence, Step
 from contests.queries import ids
 from contests.steps.kind import CompletedBy, StepKind
 from contests.tokens import Tokens
+from contests.urls import host_of
 
 VISIT_PARAM = "gk"
 # A visit token travels in the brand page's address; it is good for one report.
@@ -77,7 +78,8 @@ class Visit(StepKind[VisitSettings]):
             return "report incomplete"
         if evidence.reported_at - started < timedelta(seconds=settings.dwell_seconds):
             return f"left after less than {settings.dwell_seconds} s"
-        if urlsplit(page_url).hostname != urlsplit(settings.target_url).hostname:
+        target_host = host_of(settings.target_url)
+        if target_host is None or host_of(page_url) != target_host:
             return "reported from another site"
         return ""
 
@@ -168,7 +170,7 @@ async def report_visit(
     """Keep the snippet's report for a worker to verify; a replayed report is refused."""
     payload = tokens.read("visit", visit_token, VISIT_TOKEN_SECONDS)
     entry, step, contest = await _load(str(payload.get("e")), str(payload.get("s")))
-    if not host_allowed(contest.brand, urlsplit(origin or "").hostname):
+    if not host_allowed(contest.brand, host_of(origin)):
         raise NotAllowed(N_("Visits are only counted on the brand's own site."), "bad_origin")
     if not url_allowed(contest.brand, page_url):
         raise NotAllowed(N_("Visits are only counted on the brand's own site."), "bad_page")

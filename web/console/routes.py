@@ -65,7 +65,7 @@ async def invite(request: Request) -> Response:
     marketer, message = await invite_marketer(
         role.brand,
         forms.text(form, "email", 254),
-        name=forms.text(form, "name", 120),
+        name=forms.person_name(form, "name", 120),
         invited_by=role,
         links=links(request),
         locale=request_locale(request),
@@ -85,7 +85,7 @@ async def save_domains(request: Request) -> Response:
     role = await _role(request)
     request.state.back = f"/console/{role.brand.slug}"
     form = await checked_form(request)
-    domains = forms.text(form, "domains").replace(",", "\n").splitlines()
+    domains = forms.text(form, "domains", multiline=True).replace(",", "\n").splitlines()
     await update_domains(role.brand, domains, actor=_actor(role), now=utcnow())
     flash(request, N_("Domains saved."), "success")
     return redirect(f"/console/{role.brand.slug}")
@@ -105,7 +105,7 @@ async def create_contest(request: Request) -> Response:
         role.brand,
         ContestDraft(
             title=forms.text(form, "title", 160),
-            description=forms.text(form, "description", 5000),
+            description=forms.text(form, "description", 5000, multiline=True),
             starts_at=forms.local_datetime(form, "starts_at", zone),
             ends_at=forms.local_datetime(form, "ends_at", zone),
             timezone=zone,
@@ -159,7 +159,7 @@ async def add_prize(request: Request) -> Response:
     await authoring.add_prize(
         contest,
         name=forms.text(form, "name", 160),
-        description=forms.text(form, "description", 2000),
+        description=forms.text(form, "description", 2000, multiline=True),
         quantity=forms.integer(form, "quantity", 1),
         actor=_actor(role),
         now=utcnow(),
@@ -176,7 +176,7 @@ async def add_step(request: Request) -> Response:
         StepDraft(
             kind=kind.name,
             title=forms.text(form, "title", 160),
-            clue=forms.text(form, "clue", 2000),
+            clue=forms.text(form, "clue", 2000, multiline=True),
             points=forms.integer(form, "points", 1),
             required=forms.checkbox(form, "required"),
             unlocks_after=forms.row_id(form, "unlocks_after"),
@@ -197,7 +197,7 @@ async def edit_step(request: Request) -> Response:
         contest,
         request.path_params["step"],
         title=forms.text(form, "title", 160),
-        clue=forms.text(form, "clue", 2000),
+        clue=forms.text(form, "clue", 2000, multiline=True),
         actor=_actor(role),
         now=utcnow(),
     )

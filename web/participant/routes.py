@@ -15,7 +15,9 @@ from contests.errors import N_, NotFound
 from contests.lifecycle import RUNNING, accepting_entries, phase
 from contests.models import Contest, ContestStatus, Entry, Step
 from contests.steps import completion, visit
+from contests.steps.registry import kind_of
 from oauth.identities import identities_of
+from web import forms
 from web.ratelimit import rate_limit
 from web.rendering import page, redirect
 from web.session import checked_form, flash, request_locale, require_viewer, viewer
@@ -102,7 +104,9 @@ async def submit_step(request: Request) -> Response:
         raise NotFound(N_("Enter the contest first, then do the steps."), "no_entry")
     settings = app_state(request).settings
     await rate_limit(request, settings.code_attempt_limit, "step", entry.public_id, step.public_id)
-    fields = {name: value for name, value in form.items() if isinstance(value, str)}
+    fields = {
+        name: forms.text(form, name, size) for name, size in kind_of(step).submission_fields.items()
+    }
     if await completion.submit(entry, step, fields, utcnow()):
         flash(request, N_("Well found! “%(step)s” is done."), "success", step=step.title)
     else:

@@ -3,9 +3,7 @@ it posts when a visit has lasted long enough."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
@@ -18,6 +16,8 @@ from contests.errors import N_, InvalidInput
 from contests.i18n import translate
 from contests.models import Brand
 from contests.steps import visit
+from contests.urls import host_of
+from web.forms import small_json
 from web.links import absolute
 from web.queue import enqueue
 from web.ratelimit import rate_limit
@@ -39,7 +39,7 @@ async def script(request: Request) -> Response:
 def _let_brand_read(request: Request, brand: Brand) -> None:
     """Only the brand's own pages may read our answers."""
     origin = request.headers.get("origin")
-    if origin and host_allowed(brand, urlsplit(origin).hostname):
+    if origin and host_allowed(brand, host_of(origin)):
         allow_origin(request, origin)
 
 
@@ -82,7 +82,7 @@ async def beacon(request: Request) -> Response:
     if len(body) > MAX_BEACON_BYTES:
         raise InvalidInput(N_("The report is too large."), "too_large")
     try:
-        data = json.loads(body)
+        data = small_json(body)
         token, page_url = str(data["token"]), str(data["page"])
     except (ValueError, KeyError, TypeError, RecursionError):
         raise InvalidInput(
