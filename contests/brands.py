@@ -70,14 +70,16 @@ async def create_brand(
     slug = slugify(name, 60)
     if await Brand.filter(slug=slug).exists():
         raise Conflict(N_("A brand called “%(name)s” already exists."), "brand_exists", name=name)
-    brand = await Brand.create(
-        slug=slug,
-        name=name.strip(),
-        site_domains=[clean_domain(d) for d in domains if d.strip()],
-        reply_to=reply_to.strip(),
-        public_key=public_id(),
-    )
-    await audit.record(actor=actor, action="brand.created", brand=brand, target=slug, now=now)
+    site_domains = [clean_domain(d) for d in domains if d.strip()]
+    async with in_transaction():
+        brand = await Brand.create(
+            slug=slug,
+            name=name.strip(),
+            site_domains=site_domains,
+            reply_to=reply_to.strip(),
+            public_key=public_id(),
+        )
+        await audit.record(actor=actor, action="brand.created", brand=brand, target=slug, now=now)
     return brand
 
 
@@ -87,10 +89,11 @@ async def update_domains(brand: Brand, domains: list[str], *, actor: str, now: d
         raise InvalidInput(N_("List at least one domain of the brand's site."), "domains_required")
     before = brand.site_domains
     brand.site_domains = cleaned
-    await brand.save(update_fields=["site_domains"])
-    await audit.record(
-        actor=actor, action="brand.domains", brand=brand, now=now, before=before, after=cleaned
-    )
+    async with in_transaction():
+        await brand.save(update_fields=["site_domains"])
+        await audit.record(
+            actor=actor, action="brand.domains", brand=brand, now=now, before=before, after=cleaned
+        )
 
 
 def normalise_email(email: str) -> str:
