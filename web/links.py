@@ -6,10 +6,10 @@ from typing import Any
 
 from starlette.requests import Request
 
+from web.rendering import path
 from web.state import app_state
 
 
 def absolute(request: Request, name: str, **params: Any) -> str:
     """The public address of a named route: BASE_URL, not whatever Host was asked."""
-    path = request.app.url_path_for(name, **params)
-    return app_state(request).settings.base_url + str(path)
+    return app_state(request).settings.base_url + path(request, name, **params)
