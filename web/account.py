@@ -12,7 +12,7 @@ from contests import accounts
 from contests.clock import utcnow
 from contests.errors import N_, InvalidInput
 from web import forms
-from web.rendering import redirect
+from web.rendering import path, redirect
 from web.session import checked_form, flash, require_viewer, sign_out
 
 
@@ -30,7 +30,7 @@ async def download(request: Request) -> Response:
 
 
 async def profile(request: Request) -> Response:
-    request.state.back = "/me#profile"
+    request.state.back = path(request, "account") + "#profile"
     participant = await require_viewer(request)
     form = await checked_form(request)
     await accounts.update_profile(
@@ -41,11 +41,11 @@ async def profile(request: Request) -> Response:
     request.session["lang"] = participant.locale
     name = participant.display_name
     flash(request, N_("Saved. Nice to meet you, %(name)s!"), "success", name=name)
-    return redirect("/me#profile")
+    return redirect(path(request, "account") + "#profile")
 
 
 async def delete(request: Request) -> Response:
-    request.state.back = "/me#delete"
+    request.state.back = path(request, "account") + "#delete"
     participant = await require_viewer(request)
     form = await checked_form(request)
     if form.get("confirm") != "yes":
@@ -60,7 +60,7 @@ async def delete(request: Request) -> Response:
         N_("Your account and your data have been deleted. Thank you for taking part."),
         "success",
     )
-    return redirect("/")
+    return redirect(path(request, "home"))
 
 
 routes = [

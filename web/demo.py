@@ -117,9 +117,10 @@ async def _demo(
     try:
         seeded = await _seed(site_origin)
         demo = await _demo_contest()
-        print(_banner(settings, demo, seeded=seeded, site_origin=site_origin), flush=True)
+        app = create_app(settings, manage_database=False)
+        print(_banner(settings, app, demo, seeded=seeded, site_origin=site_origin), flush=True)
         # Created after Tortoise.init, so the servers' and the worker's tasks share its context.
-        await _serve_all(settings, app_socket, site_socket)
+        await _serve_all(settings, app, app_socket, site_socket)
     finally:
         await Tortoise.close_connections()
 
@@ -235,23 +236,32 @@ async def _demo_contest() -> DemoContest | None:
 # --- The banner --------------------------------------------------------------------------
 
 
-def _banner(settings: Settings, demo: DemoContest | None, *, seeded: bool, site_origin: str) -> str:
-    base = settings.base_url
+def _banner(
+    settings: Settings,
+    app: Starlette,
+    demo: DemoContest | None,
+    *,
+    seeded: bool,
+    site_origin: str,
+) -> str:
+    def url(name: str, **params: str) -> str:
+        return settings.base_url + str(app.url_path_for(name, **params))
+
     lines = [
         "",
         "Gymkana demo is running. Press Ctrl-C to stop it.",
         "",
-        f"  Participant site  {base}/",
+        f"  Participant site  {url('home')}",
     ]
     if demo is not None:
-        lines.append(f"  Demo contest      {base}/c/{demo.slug}")
+        lines.append(f"  Demo contest      {url('contest', slug=demo.slug)}")
     lines += [
         f"  Brand site        {site_origin}/  (es: {site_origin}/es/, en: {site_origin}/en/)",
-        f"  Console           {base}/console  (sign in as {MARKETER_EMAIL})",
+        f"  Console           {url('console')}  (sign in as {MARKETER_EMAIL})",
     ]
     if settings.mail_captured:
         lines.append(
-            f"  Demo mailbox      {base}/demo/mailbox  (no SMTP_URL: mail stays here, "
+            f"  Demo mailbox      {url('demo_mailbox')}  (no SMTP_URL: mail stays here, "
             "open your sign-in link from it)"
         )
     else:
@@ -264,7 +274,7 @@ def _banner(settings: Settings, demo: DemoContest | None, *, seeded: bool, site_
         *_notes(demo, site_origin, settings),
         "",
         "Walkthrough:",
-        f"  1. Open {base}/login and sign in with any email address.",
+        f"  1. Open {url('login')} and sign in with any email address.",
         "  2. Open the demo mailbox and click the sign-in link in the newest message.",
         "  3. Open the demo contest and enter it.",
         "  4. Follow a visit step: stay 5 s on the brand page; the overlay says when it counted.",
@@ -333,11 +343,11 @@ def brand_site(app_origin: str) -> Starlette:
 
 
 async def _serve_all(
-    settings: Settings, app_socket: socket.socket, site_socket: socket.socket
+    settings: Settings, app: Starlette, app_socket: socket.socket, site_socket: socket.socket
 ) -> None:
     app_server = _Server(
         uvicorn.Config(
-            create_app(settings, manage_database=False),
+            app,
             log_level="warning",
             # As `gymkana serve`: forwarded headers only from the proxies named in the settings.
             proxy_headers=bool(settings.trusted_proxy_list),

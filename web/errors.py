@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from urllib.parse import quote
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from starlette.exceptions import HTTPException
@@ -19,7 +18,7 @@ from tortoise.exceptions import DBConnectionError
 
 from contests.errors import N_, GymkanaError
 from contests.i18n import translate
-from web.rendering import local_path, page, redirect
+from web.rendering import local_path, login_path, page, redirect
 from web.session import flash, request_locale
 
 log = logging.getLogger("gymkana.web")
@@ -70,7 +69,7 @@ async def _answer(
         # After signing in, back to the page the person was on: a form's page, not the
         # address it posts to.
         here = back if request.method == "POST" and back else request.url.path
-        return redirect(f"/login?next={quote(local_path(here))}")
+        return redirect(login_path(request, here))
     if request.method == "POST" and back:
         flash(request, message, "error", **params)  # type: ignore[arg-type]
         return redirect(local_path(back))

@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 from starlette.requests import Request
 
+from web.rendering import path
 from web.state import app_state
 
 
@@ -44,7 +45,7 @@ class AppLinks:
 
 def absolute(request: Request, name: str, **params: Any) -> str:
     """The public address of a named route: BASE_URL, not whatever Host was asked."""
-    return AppLinks(request.app, app_state(request).settings.base_url).absolute(name, **params)
+    return links(request).absolute(name, **params)
 
 
 def links(request: Request) -> AppLinks:

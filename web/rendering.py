@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
@@ -29,7 +29,7 @@ async def page(request: Request, template: str, status: int = 200, **context: An
         flash=flash,
         locales=LOCALE_NAMES,
         settings=app_state(request).settings,
-        url_for=lambda name, **params: str(request.app.url_path_for(name, **params)),
+        url_for=lambda name, **params: path(request, name, **params),
         **context,
     )
     return HTMLResponse(html, status_code=status)
@@ -50,5 +50,15 @@ def local_path(value: str | None, default: str = "/") -> str:
     return value
 
 
-def redirect(path: str) -> RedirectResponse:
-    return RedirectResponse(local_path(path), status_code=303)
+def path(request: Request, name: str, **params: Any) -> str:
+    """The path of a named route (``name=`` in a route list), its parameters filled in."""
+    return str(request.app.url_path_for(name, **params))
+
+
+def login_path(request: Request, next_path: str) -> str:
+    """The sign-in page, which leads on to ``next_path`` (only ever a path on this site)."""
+    return path(request, "login") + "?next=" + quote(local_path(next_path))
+
+
+def redirect(to: str) -> RedirectResponse:
+    return RedirectResponse(local_path(to), status_code=303)

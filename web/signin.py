@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -19,7 +18,7 @@ from web import forms
 from web.links import links
 from web.queue import enqueue
 from web.ratelimit import rate_limit
-from web.rendering import local_path, page, redirect
+from web.rendering import local_path, login_path, page, path, redirect
 from web.session import checked_form, request_locale, sign_in, sign_out
 from web.social import providers
 from web.state import app_state
@@ -40,10 +39,10 @@ async def login_page(request: Request) -> Response:
 
 async def request_link(request: Request) -> Response:
     next_path = local_path(request.query_params.get("next"))
-    request.state.back = f"/login?next={quote(next_path)}"
+    request.state.back = login_path(request, next_path)
     form = await checked_form(request)
     next_path = local_path(str(form.get("next", next_path)))
-    request.state.back = f"/login?next={quote(next_path)}"
+    request.state.back = login_path(request, next_path)
     email = forms.text(form, "email", 254)
     state = app_state(request)
     settings = state.settings
@@ -61,7 +60,7 @@ async def request_link(request: Request) -> Response:
         reply_to=settings.reply_to,
     )
     await enqueue(request, jobs.SEND_EMAIL, message_id)
-    return redirect("/login/sent")
+    return redirect(path(request, "login_sent"))
 
 
 async def link_sent(request: Request) -> Response:
@@ -95,7 +94,7 @@ async def use_link(request: Request) -> Response:
 async def logout(request: Request) -> Response:
     await checked_form(request)
     await sign_out(request)
-    return redirect("/")
+    return redirect(path(request, "home"))
 
 
 routes = [

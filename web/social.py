@@ -24,13 +24,11 @@ from oauth.flow import Outcome, SignInFlows
 from oauth.providers import Provider
 from web.errors import status_of
 from web.middleware import PAGE_CSP
-from web.rendering import local_path, page, redirect
+from web.rendering import local_path, login_path, page, path, redirect
 from web.session import checked_form, flash, request_locale, require_viewer, sign_in
 from web.session import viewer as current_viewer
 
 log = logging.getLogger("gymkana.sign_in")
-
-ACCOUNT = "/me"
 
 
 def sign_in_flows(request: Request) -> SignInFlows:
@@ -57,17 +55,18 @@ async def start_sign_in(request: Request) -> Response:
 
 
 async def start_link(request: Request) -> Response:
-    request.state.back = ACCOUNT
+    account = path(request, "account")
+    request.state.back = account
     participant = await require_viewer(request)
     await checked_form(request)
     name = request.path_params["provider"]
     try:
         url = await sign_in_flows(request).start(
-            request, name, next_path=ACCOUNT, link_to=participant.public_id, now=utcnow()
+            request, name, next_path=account, link_to=participant.public_id, now=utcnow()
         )
     except SignInFailed as exc:
         exc.linking = True
-        return await failed(request, name, exc, ACCOUNT)
+        return await failed(request, name, exc, account)
     return _away(url)
 
 
@@ -76,7 +75,7 @@ async def callback(request: Request) -> Response:
     try:
         outcome = await sign_in_flows(request).finish(request, name, now=utcnow())
     except SignInFailed as exc:
-        return await failed(request, name, exc, "/")
+        return await failed(request, name, exc, path(request, "home"))
     if outcome.link_to is not None:
         return await _link(request, outcome)
     participant = await identities.sign_in(
@@ -93,7 +92,7 @@ async def _link(request: Request, outcome: Outcome) -> Response:
         # The browser that asked for the link is no longer signed in as that account.
         log.warning("link with %s refused: the session changed", outcome.provider.name)
         flash(request, N_("You signed out while linking. Sign in, then link again."), "error")
-        return redirect(f"/login?next={ACCOUNT}")
+        return redirect(login_path(request, path(request, "account")))
     label = outcome.provider.label
     try:
         added = await identities.link_identity(
@@ -102,13 +101,13 @@ async def _link(request: Request, outcome: Outcome) -> Response:
     except Conflict as exc:
         log.warning("link with %s refused: %s", outcome.provider.name, exc.code)
         flash(request, exc.message, "error", **exc.params)
-        return redirect(ACCOUNT)
+        return redirect(path(request, "account"))
     if added:
         message = N_("Done! You can now also sign in with %(provider)s.")
     else:
         message = N_("That %(provider)s account was already linked to yours.")
     flash(request, message, "success" if added else "info", provider=label)
-    return redirect(ACCOUNT)
+    return redirect(path(request, "account"))
 
 
 async def failed(request: Request, name: str, exc: SignInFailed, next_path: str) -> Response:
@@ -121,7 +120,7 @@ async def failed(request: Request, name: str, exc: SignInFailed, next_path: str)
     log.warning("sign-in with %.40r failed: %s: %.500s", name, exc.code, exc.detail)
     if exc.linking:
         flash(request, exc.message, "error", **exc.params)
-        return redirect(ACCOUNT)
+        return redirect(path(request, "account"))
     return await page(
         request,
         "participant/login.html",

@@ -18,7 +18,7 @@ from contests.steps.registry import KINDS, kind_named
 from web import forms
 from web.links import absolute, links
 from web.queue import enqueue
-from web.rendering import page, redirect
+from web.rendering import page, path, redirect
 from web.session import checked_form, flash, request_locale, require_viewer
 from web.state import app_state
 
@@ -39,20 +39,19 @@ def _actor(role: Marketer) -> str:
 async def console_home(request: Request) -> Response:
     brands = await brands_of(await require_viewer(request))
     if len(brands) == 1:
-        return redirect(f"/console/{brands[0].slug}")
+        return redirect(path(request, "console_brand", brand=brands[0].slug))
     return await page(request, "console/brands.html", brands=brands)
 
 
 async def brand_home(request: Request) -> Response:
     role = await _role(request)
     contests = await Contest.filter(brand=role.brand).order_by("-id")
-    settings = app_state(request).settings
     return await page(
         request,
         "console/brand.html",
         brand=role.brand,
         contests=contests,
-        snippet=f'<script src="{settings.base_url}/snippet.js" async></script>',
+        snippet=f'<script src="{absolute(request, "snippet")}" async></script>',
         audit_log=await audit.recent(role.brand, 20),
         team=await team(role.brand),
     )
@@ -60,7 +59,7 @@ async def brand_home(request: Request) -> Response:
 
 async def invite(request: Request) -> Response:
     role = await _role(request)
-    request.state.back = f"/console/{role.brand.slug}#team"
+    request.state.back = path(request, "console_brand", brand=role.brand.slug) + "#team"
     form = await checked_form(request)
     marketer, message = await invite_marketer(
         role.brand,
@@ -78,17 +77,17 @@ async def invite(request: Request) -> Response:
         "success",
         email=marketer.email,
     )
-    return redirect(f"/console/{role.brand.slug}#team")
+    return redirect(path(request, "console_brand", brand=role.brand.slug) + "#team")
 
 
 async def save_domains(request: Request) -> Response:
     role = await _role(request)
-    request.state.back = f"/console/{role.brand.slug}"
+    request.state.back = path(request, "console_brand", brand=role.brand.slug)
     form = await checked_form(request)
     domains = forms.text(form, "domains", multiline=True).replace(",", "\n").splitlines()
     await update_domains(role.brand, domains, actor=_actor(role), now=utcnow())
     flash(request, N_("Domains saved."), "success")
-    return redirect(f"/console/{role.brand.slug}")
+    return redirect(path(request, "console_brand", brand=role.brand.slug))
 
 
 async def new_contest(request: Request) -> Response:
@@ -98,7 +97,7 @@ async def new_contest(request: Request) -> Response:
 
 async def create_contest(request: Request) -> Response:
     role = await _role(request)
-    request.state.back = f"/console/{role.brand.slug}/contests/new"
+    request.state.back = path(request, "console_new_contest", brand=role.brand.slug)
     form = await checked_form(request)
     zone = forms.text(form, "timezone", 64) or "Europe/Madrid"
     contest = await authoring.create_contest(
@@ -115,7 +114,7 @@ async def create_contest(request: Request) -> Response:
         now=utcnow(),
     )
     flash(request, N_("Contest created. Now add its prizes and steps."), "success")
-    return redirect(f"/console/{role.brand.slug}/contests/{contest.id}")
+    return redirect(path(request, "console_contest", brand=role.brand.slug, contest=contest.id))
 
 
 async def contest_detail(request: Request) -> Response:
@@ -141,8 +140,8 @@ async def contest_detail(request: Request) -> Response:
     )
 
 
-def _back_to(role: Marketer, contest: Contest, anchor: str = "") -> str:
-    return f"/console/{role.brand.slug}/contests/{contest.id}{anchor}"
+def _back_to(request: Request, role: Marketer, contest: Contest, anchor: str = "") -> str:
+    return path(request, "console_contest", brand=role.brand.slug, contest=contest.id) + anchor
 
 
 async def _contest_form(request: Request, anchor: str) -> tuple[Marketer, Contest, FormData]:
@@ -150,7 +149,7 @@ async def _contest_form(request: Request, anchor: str) -> tuple[Marketer, Contes
     goes back to the contest page at ``anchor`` with its message."""
     role = await _role(request)
     contest = await _contest(request, role)
-    request.state.back = _back_to(role, contest, anchor)
+    request.state.back = _back_to(request, role, contest, anchor)
     return role, contest, await checked_form(request)
 
 
@@ -165,7 +164,7 @@ async def add_prize(request: Request) -> Response:
         now=utcnow(),
     )
     flash(request, N_("Prize added."), "success")
-    return redirect(_back_to(role, contest, "#prizes"))
+    return redirect(_back_to(request, role, contest, "#prizes"))
 
 
 async def add_step(request: Request) -> Response:
@@ -188,7 +187,7 @@ async def add_step(request: Request) -> Response:
         now=utcnow(),
     )
     flash(request, N_("Step added."), "success")
-    return redirect(_back_to(role, contest, "#steps"))
+    return redirect(_back_to(request, role, contest, "#steps"))
 
 
 async def edit_step(request: Request) -> Response:
@@ -202,14 +201,14 @@ async def edit_step(request: Request) -> Response:
         now=utcnow(),
     )
     flash(request, N_("Step updated."), "success")
-    return redirect(_back_to(role, contest, "#steps"))
+    return redirect(_back_to(request, role, contest, "#steps"))
 
 
 async def publish(request: Request) -> Response:
     role, contest, _ = await _contest_form(request, "")
     await lifecycle.publish(contest, actor=_actor(role), now=utcnow())
     flash(request, N_("Published. The seed of the draw is now committed."), "success")
-    return redirect(_back_to(role, contest))
+    return redirect(_back_to(request, role, contest))
 
 
 async def move_end(request: Request) -> Response:
@@ -217,7 +216,7 @@ async def move_end(request: Request) -> Response:
     ends_at = forms.local_datetime(form, "ends_at", contest.timezone)
     await authoring.extend_end(contest, ends_at, actor=_actor(role), now=utcnow())
     flash(request, N_("End time changed."), "success")
-    return redirect(_back_to(role, contest))
+    return redirect(_back_to(request, role, contest))
 
 
 async def close_now(request: Request) -> Response:
@@ -227,7 +226,7 @@ async def close_now(request: Request) -> Response:
         state.queue, state.settings.queue_name, contest.id, utcnow(), actor=_actor(role)
     )
     flash(request, N_("Closed. The list is frozen and the draw is on its way."), "success")
-    return redirect(_back_to(role, contest))
+    return redirect(_back_to(request, role, contest))
 
 
 async def outbox(request: Request) -> Response:
@@ -243,20 +242,53 @@ async def outbox(request: Request) -> Response:
 routes = [
     Route("/console", console_home, name="console"),
     Route("/console/{brand:slug}", brand_home, name="console_brand"),
-    Route("/console/{brand:slug}/domains", save_domains, methods=["POST"]),
-    Route("/console/{brand:slug}/team", invite, methods=["POST"]),
+    Route(
+        "/console/{brand:slug}/domains", save_domains, methods=["POST"], name="console_save_domains"
+    ),
+    Route("/console/{brand:slug}/team", invite, methods=["POST"], name="console_invite"),
     Route("/console/{brand:slug}/outbox", outbox, name="console_outbox"),
     Route("/console/{brand:slug}/contests/new", new_contest, name="console_new_contest"),
-    Route("/console/{brand:slug}/contests", create_contest, methods=["POST"]),
+    Route(
+        "/console/{brand:slug}/contests",
+        create_contest,
+        methods=["POST"],
+        name="console_create_contest",
+    ),
     Route("/console/{brand:slug}/contests/{contest:rowid}", contest_detail, name="console_contest"),
-    Route("/console/{brand:slug}/contests/{contest:rowid}/prizes", add_prize, methods=["POST"]),
-    Route("/console/{brand:slug}/contests/{contest:rowid}/steps", add_step, methods=["POST"]),
+    Route(
+        "/console/{brand:slug}/contests/{contest:rowid}/prizes",
+        add_prize,
+        methods=["POST"],
+        name="console_add_prize",
+    ),
+    Route(
+        "/console/{brand:slug}/contests/{contest:rowid}/steps",
+        add_step,
+        methods=["POST"],
+        name="console_add_step",
+    ),
     Route(
         "/console/{brand:slug}/contests/{contest:rowid}/steps/{step:rowid}",
         edit_step,
         methods=["POST"],
+        name="console_edit_step",
     ),
-    Route("/console/{brand:slug}/contests/{contest:rowid}/publish", publish, methods=["POST"]),
-    Route("/console/{brand:slug}/contests/{contest:rowid}/end", move_end, methods=["POST"]),
-    Route("/console/{brand:slug}/contests/{contest:rowid}/close", close_now, methods=["POST"]),
+    Route(
+        "/console/{brand:slug}/contests/{contest:rowid}/publish",
+        publish,
+        methods=["POST"],
+        name="console_publish",
+    ),
+    Route(
+        "/console/{brand:slug}/contests/{contest:rowid}/end",
+        move_end,
+        methods=["POST"],
+        name="console_move_end",
+    ),
+    Route(
+        "/console/{brand:slug}/contests/{contest:rowid}/close",
+        close_now,
+        methods=["POST"],
+        name="console_close",
+    ),
 ]

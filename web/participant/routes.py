@@ -19,7 +19,7 @@ from contests.steps.registry import kind_of
 from oauth.identities import identities_of
 from web import forms
 from web.ratelimit import rate_limit
-from web.rendering import page, redirect
+from web.rendering import page, path, redirect
 from web.session import checked_form, flash, request_locale, require_viewer, viewer
 from web.social import account_csp, providers
 from web.state import app_state
@@ -58,7 +58,7 @@ async def contest_page(request: Request) -> Response:
 
 async def enter_contest(request: Request) -> Response:
     slug = request.path_params["slug"]
-    request.state.back = f"/c/{slug}"
+    request.state.back = path(request, "contest", slug=slug)
     participant = await require_viewer(request)
     form = await checked_form(request)
     contest = await views.public_contest(slug)
@@ -75,7 +75,7 @@ async def enter_contest(request: Request) -> Response:
         "success",
         name=participant.display_name or "",
     )
-    return redirect(f"/c/{slug}#steps")
+    return redirect(path(request, "contest", slug=slug) + "#steps")
 
 
 async def go(request: Request) -> Response:
@@ -94,7 +94,7 @@ async def go(request: Request) -> Response:
 async def submit_step(request: Request) -> Response:
     """A step done from the contest page, whatever its kind (a code, an answer)."""
     slug = request.path_params["slug"]
-    request.state.back = f"/c/{slug}#steps"
+    request.state.back = path(request, "contest", slug=slug) + "#steps"
     participant = await require_viewer(request)
     form = await checked_form(request)
     contest = await views.public_contest(slug)
@@ -111,7 +111,7 @@ async def submit_step(request: Request) -> Response:
         flash(request, N_("Well found! “%(step)s” is done."), "success", step=step.title)
     else:
         flash(request, completion.wrong_answer(step), "error")
-    return redirect(f"/c/{slug}#step-{step.public_id}")
+    return redirect(path(request, "contest", slug=slug) + f"#step-{step.public_id}")
 
 
 async def draw_page(request: Request) -> Response:
