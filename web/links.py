@@ -7,7 +7,6 @@ from urllib.parse import quote
 
 from starlette.requests import Request
 
-from web.rendering import path
 from web.state import app_state
 
 
