@@ -84,8 +84,9 @@ class StepKind(Generic[SettingsT]):
         )
 
     def verdict(self, step: Step, evidence: Evidence) -> str:
-        """Why the evidence does not prove the step, or "" when it does."""
-        raise NotImplementedError(f"{self.name} steps take no evidence")
+        """Why the evidence does not prove the step, or "" when it does. A kind done
+        from the contest page takes no evidence: any that arrives proves nothing."""
+        return f"{self.name} steps are not proven by evidence"
 
     def participant_view(self, tokens: Tokens, entry: Entry, step: Step) -> dict[str, Any]:
         """What the participant's template needs beyond the step, for an open step."""
