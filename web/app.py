@@ -23,12 +23,15 @@ from contests.settings import Settings
 from contests.tokens import Tokens
 from oauth.flow import SignInFlows, StateStore
 from oauth.providers import environment, load_providers
-from web import account, errors, health, mailbox, signin, social
+from web import errors, health, mailbox
 from web.console import routes as console
 from web.limiter import Limiter
 from web.links import AppLinks
 from web.middleware import SecurityHeaders
+from web.participant import account
 from web.participant import routes as participant
+from web.signin import email as email_sign_in
+from web.signin import providers as provider_sign_in
 from web.snippet import routes as snippet
 from web.snippet.cors import SnippetCors
 from web.state import AppState
@@ -41,8 +44,8 @@ def app_routes() -> list[BaseRoute]:
     """Every route of the app, named: pages, sign-in, console, snippet, health."""
     return [
         *participant.routes,
-        *signin.routes,
-        *social.routes,
+        *email_sign_in.routes,
+        *provider_sign_in.routes,
         *account.routes,
         *console.routes,
         *snippet.routes,

@@ -21,7 +21,7 @@ from web import forms
 from web.ratelimit import rate_limit
 from web.rendering import page, path, redirect
 from web.session import checked_form, flash, request_locale, require_viewer, viewer
-from web.social import account_csp, providers
+from web.signin.providers import account_csp, providers
 from web.state import app_state
 
 

@@ -1,4 +1,4 @@
-"""Sign-in pages: the emailed link (social providers plug in beside it), sign-out."""
+"""Signing in by an emailed link, and signing out."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from web.queue import enqueue
 from web.ratelimit import rate_limit
 from web.rendering import local_path, login_path, page, path, redirect
 from web.session import checked_form, request_locale, sign_in, sign_out
-from web.social import providers
+from web.signin.providers import providers
 from web.state import app_state
 
 
