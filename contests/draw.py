@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import pairwise
@@ -149,23 +149,64 @@ def draw_order(
         raise ValueError(
             f"the number of entries to draw must be a whole number >= 0, not {count!r}"
         )
-    remaining = _sorted_unique(entries)
-    total = sum(e.weight for e in remaining)
+    ordered = _sorted_unique(entries)
+    return draw_sorted(
+        seed_hex,
+        digest,
+        [e.pseudonym for e in ordered],
+        [e.weight for e in ordered],
+        count,
+        public_randomness,
+    )
+
+
+def draw_sorted(
+    seed_hex: str,
+    digest: str,
+    pseudonyms: Sequence[str],
+    weights: Sequence[int],
+    count: int,
+    public_randomness: str = "",
+) -> list[str]:
+    """``draw_order`` over a list already sorted by pseudonym, without duplicates, given
+    as two parallel sequences; the caller vouches for both (the frozen list is stored
+    that way).
+
+    The published walk subtracts weights entry by entry, which costs O(N) a pick. A
+    Fenwick tree over the weights finds the same entry (the first whose running total
+    exceeds r) in O(log N), and a picked entry is removed by setting its weight to 0:
+    the order is identical, in O(N + k log N) instead of O(k N).
+    """
+    size = len(pseudonyms)
+    tree = [0, *weights]
+    for index in range(1, size + 1):
+        parent = index + (index & -index)
+        if parent <= size:
+            tree[parent] += tree[index]
+    total = sum(weights)
+    top = 1 << size.bit_length() if size else 0
     order: list[str] = []
-    k = 0
-    while k < count and remaining:
+    for k in range(min(count, size)):
         key = f"{seed_hex}:{digest}:{public_randomness}:{k}".encode()
         # A 256-bit number reduced modulo any realistic total weight has a bias far below
         # 2**-190: simpler to re-implement than rejection sampling, and just as fair.
         r = int.from_bytes(hashlib.sha256(key).digest(), "big") % total
-        index = 0
-        while r >= remaining[index].weight:
-            r -= remaining[index].weight
-            index += 1
-        picked = remaining.pop(index)
-        total -= picked.weight
-        order.append(picked.pseudonym)
-        k += 1
+        position = 0
+        step = top
+        while step:
+            following = position + step
+            if following <= size and tree[following] <= r:
+                position = following
+                r -= tree[following]
+            step >>= 1
+        # ``position`` entries have a running total of at most r: the next one is picked.
+        picked_weight = weights[position]
+        index = position + 1
+        while index <= size:
+            tree[index] -= picked_weight
+            index += index & -index
+        total -= picked_weight
+        order.append(pseudonyms[position])
     return order
 
 

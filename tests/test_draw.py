@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from contests.draw import (
     GENESIS,
@@ -229,6 +231,41 @@ def test_an_entry_with_weight_9_among_nine_of_weight_1_wins_about_half_the_time(
     digest = list_digest(entries)
     wins = sum(draw_order(seed_number(i), digest, entries, 1) == ["heavy"] for i in range(2000))
     assert 800 <= wins <= 1200
+
+
+def published_walk(
+    seed: str, digest: str, entries: list[FrozenEntry], count: int, randomness: str
+) -> list[str]:
+    """The draw exactly as docs/draw.md words it: a walk over the remaining entries."""
+    remaining = sorted(entries, key=lambda e: e.pseudonym)
+    order = []
+    for k in range(count):
+        if not remaining:
+            break
+        key = f"{seed}:{digest}:{randomness}:{k}".encode()
+        r = int.from_bytes(hashlib.sha256(key).digest(), "big") % sum(e.weight for e in remaining)
+        for index, entry in enumerate(remaining):
+            if r < entry.weight:
+                order.append(remaining.pop(index).pseudonym)
+                break
+            r -= entry.weight
+    return order
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    weights=st.lists(st.integers(min_value=1, max_value=40), max_size=70),
+    count=st.integers(min_value=0, max_value=80),
+    seed=st.integers(min_value=0, max_value=10_000),
+    randomness=st.sampled_from(["", "round 42", "ñ"]),
+)
+def test_the_fast_draw_picks_exactly_what_the_published_walk_picks(
+    weights: list[int], count: int, seed: int, randomness: str
+) -> None:
+    entries = [FrozenEntry(f"e{(i * 7919) % 1000:03d}x{i}", w) for i, w in enumerate(weights)]
+    digest = list_digest(entries)
+    expected = published_walk(seed_number(seed), digest, entries, count, randomness)
+    assert draw_order(seed_number(seed), digest, entries, count, randomness) == expected
 
 
 def test_drawing_more_than_the_list_returns_everyone_once() -> None:
