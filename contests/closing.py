@@ -7,48 +7,22 @@ from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
-from contests import audit, draw, jobs, mail
-from contests.entries import eligible, weight
+from contests import audit, draw, frozen, jobs, mail
 from contests.errors import N_, Conflict
 from contests.lifecycle import RUNNING
 from contests.links import Links
-from contests.models import (
-    Completion,
-    Contest,
-    ContestStatus,
-    Draw,
-    Entry,
-    EntryStatus,
-    Prize,
-    Step,
-    Winner,
-)
+from contests.models import Contest, ContestStatus, Draw, Entry, Prize, Step, Winner
 from contests.queries import ids
 
 
-async def _eligible(contest: Contest, closed_at: datetime) -> list[draw.FrozenEntry]:
-    required = set(await ids(Step.filter(contest=contest, required=True)))
-    points: dict[int, int] = {}
-    done: dict[int, set[int]] = {}
-    completions = await Completion.filter(
-        entry__contest=contest, completed_at__lte=closed_at
-    ).values("entry_id", "step_id", "points")
-    for row in completions:
-        entry_id = int(row["entry_id"])
-        points[entry_id] = points.get(entry_id, 0) + int(row["points"])
-        done.setdefault(entry_id, set()).add(int(row["step_id"]))
-    entries = await Entry.filter(contest=contest, created_at__lte=closed_at).exclude(
-        status=EntryStatus.DISQUALIFIED
-    )
-    return [
-        draw.FrozenEntry(pseudonym=e.public_id, weight=weight(points.get(e.id, 0)))
-        for e in entries
-        if eligible(e.status, required, done.get(e.id, set()))
-    ]
-
-
 async def close(contest_id: int, now: datetime, *, actor: str = "system") -> bool:
-    """Close a contest and freeze its list; False when it was already closed."""
+    """Close a contest and freeze its list; False when it was already closed.
+
+    The close itself is one short transaction; from then on nothing can enter or be
+    completed, so the list is filled afterwards in batches and the draw record, which
+    says the list is complete, comes last. A close interrupted in between is finished
+    by the draw (see ``run_draw``).
+    """
     async with in_transaction():
         contest = await Contest.select_for_update().get(id=contest_id).prefetch_related("brand")
         if contest.status not in RUNNING:
@@ -58,15 +32,22 @@ async def close(contest_id: int, now: datetime, *, actor: str = "system") -> boo
         contest.status = ContestStatus.CLOSED
         contest.closed_at = min(now, contest.ends_at)
         await contest.save(update_fields=["status", "closed_at"])
-        entries = await _eligible(contest, contest.closed_at)
-        await Draw.create(
+    await _freeze(contest, now, actor=actor)
+    return True
+
+
+async def _freeze(contest: Contest, now: datetime, *, actor: str) -> Draw:
+    assert contest.closed_at is not None
+    required = await ids(Step.filter(contest=contest, required=True).order_by("id"))
+    await frozen.fill(contest.id, contest.closed_at, required)
+    digest, listed = await frozen.digest(contest.id)
+    async with in_transaction():
+        record = await Draw.create(
             contest=contest,
             frozen_at=now,
-            list_digest=draw.list_digest(entries),
+            list_digest=digest,
             chain_head=contest.entry_chain_head,
-            frozen_list=[
-                [e.pseudonym, e.weight] for e in sorted(entries, key=lambda e: e.pseudonym)
-            ],
+            listed=listed,
         )
         await audit.record(
             actor=actor,
@@ -74,9 +55,9 @@ async def close(contest_id: int, now: datetime, *, actor: str = "system") -> boo
             brand=contest.brand,
             target=contest.slug,
             now=now,
-            eligible=len(entries),
+            eligible=listed,
         )
-    return True
+    return record
 
 
 async def close_then_draw(
@@ -97,21 +78,33 @@ async def _prize_slots(contest: Contest) -> list[Prize]:
 
 
 async def run_draw(contest_id: int, now: datetime, *, links: Links) -> list[Winner]:
-    """Draw winners and alternates exactly once and queue the winners' emails."""
+    """Draw winners and alternates exactly once and queue the winners' emails.
+
+    The draw is computed before the write transaction, which then only checks that
+    nobody drew meanwhile and writes the result.
+    """
+    contest = await Contest.get(id=contest_id).prefetch_related("brand")
+    record = await Draw.filter(contest=contest).first()
+    if record is None and contest.status is ContestStatus.CLOSED:
+        record = await _freeze(contest, now, actor="system")
+    if record is None or record.drawn_at is not None or contest.seed is None:
+        return []
+    slots = await _prize_slots(contest)
+    pseudonyms, weights = await frozen.columns(contest.id)
+    order = draw.draw_sorted(
+        contest.seed,
+        record.list_digest,
+        pseudonyms,
+        weights,
+        len(slots) + contest.alternates,
+        record.public_randomness,
+    )
+    del pseudonyms, weights
     async with in_transaction():
         contest = await Contest.select_for_update().get(id=contest_id).prefetch_related("brand")
-        record = await Draw.filter(contest=contest).first()
-        if record is None or record.drawn_at is not None or contest.seed is None:
+        record = await Draw.get(contest=contest)
+        if record.drawn_at is not None or contest.seed is None:
             return []
-        entries = [draw.FrozenEntry(str(p), int(w)) for p, w in record.frozen_list]  # type: ignore[call-overload]
-        slots = await _prize_slots(contest)
-        order = draw.draw_order(
-            contest.seed,
-            record.list_digest,
-            entries,
-            len(slots) + contest.alternates,
-            record.public_randomness,
-        )
         by_pseudonym = {
             e.public_id: e
             for e in await Entry.filter(contest=contest, public_id__in=order).prefetch_related(
@@ -131,15 +124,16 @@ async def run_draw(contest_id: int, now: datetime, *, links: Links) -> list[Winn
                 )
             )
         record.drawn_at = now
-        record.certificate = draw.build_certificate(
+        record.certificate = draw.certificate_fields(
             contest=contest.slug,
             seed_hex=contest.seed,
             seed_commitment=contest.seed_commitment or "",
-            entries=entries,
+            digest=record.list_digest,
             chain_head=record.chain_head,
             public_randomness=record.public_randomness,
             winners=len(slots),
             alternates=contest.alternates,
+            order=order,
             frozen_at=record.frozen_at,
             drawn_at=now,
         )

@@ -120,7 +120,12 @@ def canonical_list(entries: Iterable[FrozenEntry]) -> bytes:
     Raises ``ValueError`` if a pseudonym appears twice.
     """
     ordered = _sorted_unique(entries)
-    return "".join(f"{e.pseudonym} {e.weight}\n" for e in ordered).encode("utf-8")
+    return "".join(canonical_line(e.pseudonym, e.weight) for e in ordered).encode("utf-8")
+
+
+def canonical_line(pseudonym: str, weight: int) -> str:
+    """One line of the published list; the list digest hashes these, in sorted order."""
+    return f"{pseudonym} {weight}\n"
 
 
 def list_digest(entries: Iterable[FrozenEntry]) -> str:
@@ -231,14 +236,53 @@ def build_certificate(
     counts, a malformed chain head or anything ``draw_order`` refuses raise ``ValueError``
     instead of producing a certificate that would fail.
     """
+    ordered = _sorted_unique(entries)
+    digest = list_digest(ordered)
+    pseudonyms = [e.pseudonym for e in ordered]
+    weights = [e.weight for e in ordered]
+    fields = certificate_fields(
+        contest=contest,
+        seed_hex=seed_hex,
+        seed_commitment=seed_commitment,
+        digest=digest,
+        chain_head=chain_head,
+        public_randomness=public_randomness,
+        winners=winners,
+        alternates=alternates,
+        order=draw_sorted(
+            seed_hex, digest, pseudonyms, weights, winners + alternates, public_randomness
+        ),
+        frozen_at=frozen_at,
+        drawn_at=drawn_at,
+    )
+    return {**fields, "entries": [[e.pseudonym, e.weight] for e in ordered]}
+
+
+def certificate_fields(
+    *,
+    contest: str,
+    seed_hex: str,
+    seed_commitment: str,
+    digest: str,
+    chain_head: str,
+    public_randomness: str,
+    winners: int,
+    alternates: int,
+    order: list[str],
+    frozen_at: datetime,
+    drawn_at: datetime,
+) -> dict[str, object]:
+    """Every field of the certificate but its entries, for a draw already computed over
+    the list whose digest is given: a large list is stored once, as rows, and written
+    into the certificate when it is downloaded. Refuses (``ValueError``) what
+    ``build_certificate`` refuses."""
     for name, value in (("winners", winners), ("alternates", alternates)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ValueError(f"the number of {name} must be a whole number >= 0, not {value!r}")
     if commitment(seed_hex) != seed_commitment:
         raise ValueError("the seed does not match the published commitment")
     _check_hex("chain head", chain_head)
-    ordered = _sorted_unique(entries)
-    digest = list_digest(ordered)
+    _check_hex("list digest", digest)
     return {
         "format": FORMAT,
         "contest": contest,
@@ -247,10 +291,9 @@ def build_certificate(
         "list_digest": digest,
         "chain_head": chain_head,
         "public_randomness": public_randomness,
-        "entries": [[e.pseudonym, e.weight] for e in ordered],
         "winners": winners,
         "alternates": alternates,
-        "order": draw_order(seed_hex, digest, ordered, winners + alternates, public_randomness),
+        "order": order,
         "frozen_at": utc_text(frozen_at),
         "drawn_at": utc_text(drawn_at),
         "algorithm": ALGORITHM,

@@ -50,6 +50,28 @@ def eligible(status: EntryStatus, required: set[int], done: set[int] | dict[int,
     return status is not EntryStatus.DISQUALIFIED and all(step in done for step in required)
 
 
+def eligible_lines_sql(required_steps: int) -> str:
+    """The same two rules as ``eligible`` and ``weight``, in SQL, for freezing a list of
+    a million entries without bringing them into Python: each eligible entry's
+    (contest, pseudonym, weight), for entries with ids in [?, ?) that entered by the
+    close. Parameters, in order: the close (completions after it do not count), the
+    contest's id, the id range, the close again, the disqualified status, then the
+    required steps' ids and their number. A test holds both versions to the same
+    answers."""
+    required = (
+        f"HAVING COUNT(CASE WHEN c.step_id IN ({', '.join('?' * required_steps)}) THEN 1 END) = ?"
+        if required_steps
+        else ""
+    )
+    # Only placeholders are formatted in: every value is a parameter.
+    return (
+        "SELECT e.contest_id, e.public_id, 1 + COALESCE(SUM(c.points), 0) FROM entry e "  # noqa: S608
+        "LEFT JOIN completion c ON c.entry_id = e.id AND c.completed_at <= ? "
+        "WHERE e.contest_id = ? AND e.id >= ? AND e.id < ? AND e.created_at <= ? "
+        f"AND e.status <> ? GROUP BY e.id, e.contest_id, e.public_id {required}"
+    )
+
+
 async def enter(
     contest: Contest,
     participant: Participant,

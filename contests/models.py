@@ -278,14 +278,33 @@ class Draw(Model):
     frozen_at = fields.DatetimeField()
     list_digest = fields.CharField(max_length=64)
     chain_head = fields.CharField(max_length=64)
-    # [[pseudonymous id, weight], ...] sorted by id: the list the draw ran over.
-    frozen_list: list[list[object]] = fields.JSONField(default=list)
+    # How many entries the frozen list holds (its lines are ListedEntry rows).
+    listed = fields.IntField(default=0)
     public_randomness = fields.CharField(max_length=200, default="")
     drawn_at = fields.DatetimeField(null=True)
+    # The certificate without its list of entries, which is read from ListedEntry when
+    # the certificate is downloaded: a million lines are not stored twice.
     certificate: dict[str, object] | None = fields.JSONField(null=True)
 
     class Meta:
         table = "draw"
+
+
+class ListedEntry(Model):
+    """One line of a closed contest's frozen list: a pseudonymous id and its weight."""
+
+    id = fields.BigIntField(primary_key=True)
+    contest: fields.ForeignKeyRelation[Contest] = fields.ForeignKeyField(
+        "models.Contest", related_name="listed_entries", on_delete=fields.CASCADE
+    )
+    # Compared byte by byte (code point order), as the published list is sorted: the
+    # PostgreSQL column has the "C" collation (see its migration).
+    pseudonym = fields.CharField(max_length=32)
+    weight = fields.IntField()
+
+    class Meta:
+        table = "listed_entry"
+        unique_together = (("contest", "pseudonym"),)
 
 
 class Winner(Model):

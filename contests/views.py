@@ -3,9 +3,12 @@ whatever the number of entries (the routes render, they do not query)."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+from contests import frozen
 from contests.entries import Progress, entry_of, progress
 from contests.errors import N_, NotFound
 from contests.lifecycle import PUBLIC
@@ -72,16 +75,23 @@ class DrawView:
 async def draw_view(contest: Contest, viewer: Participant | None) -> DrawView:
     record = await Draw.filter(contest=contest).first()
     entry = await entry_of(contest, viewer)
-    in_list = bool(
-        entry
-        and record
-        and any(pseudonym == entry.public_id for pseudonym, _ in record.frozen_list)
-    )
+    in_list = bool(entry and record and await frozen.includes(contest.id, entry.public_id))
     return DrawView(contest=contest, draw=record, entry=entry, in_list=in_list)
 
 
-async def certificate(contest: Contest) -> dict[str, object]:
+async def certificate(contest: Contest) -> AsyncIterator[str]:
+    """The draw's certificate as JSON text, in pieces: its fields, then the frozen list
+    read a batch at a time, so that a million entries stream out in bounded memory."""
     record = await Draw.filter(contest=contest).only("id", "certificate").first()
     if record is None or record.certificate is None:
         raise NotFound(N_("The draw has not happened yet."), "not_drawn")
-    return record.certificate
+    return _certificate_text(contest.id, record.certificate)
+
+
+async def _certificate_text(contest_id: int, fields: dict[str, object]) -> AsyncIterator[str]:
+    yield json.dumps(fields, ensure_ascii=False)[:-1] + ', "entries": ['
+    separator = ""
+    async for batch in frozen.batches(contest_id):
+        yield separator + ", ".join(json.dumps([p, w], ensure_ascii=False) for p, w in batch)
+        separator = ", "
+    yield "]}"

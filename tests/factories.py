@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 
-from contests import authoring, brands, entries, lifecycle
+from contests import authoring, brands, entries, frozen, lifecycle, views
 from contests.authoring import ContestDraft, StepDraft
 from contests.clock import utcnow
 from contests.models import Brand, Contest, Entry, Marketer, Participant, Step
@@ -207,3 +209,15 @@ async def draft_contest(brand: Brand, *, title: str | None = None) -> Contest:
 
 async def step_of(contest: Contest, kind: str) -> Step:
     return await Step.filter(contest=contest, kind=kind).order_by("position", "id").first()  # type: ignore[return-value]
+
+
+async def frozen_list(contest: Contest) -> list[tuple[str, int]]:
+    """The contest's frozen list as published: (pseudonym, weight) in published order."""
+    return [line async for batch in frozen.batches(contest.id) for line in batch]
+
+
+async def published_certificate(contest: Contest) -> dict[str, Any]:
+    """The certificate exactly as a participant downloads it."""
+    text = "".join([piece async for piece in await views.certificate(contest)])
+    certificate: dict[str, Any] = json.loads(text)
+    return certificate

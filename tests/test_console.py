@@ -42,6 +42,7 @@ from tests.factories import (
     draft_contest,
     email,
     entrant,
+    frozen_list,
     live_contest,
     page_text,
     sign_in,
@@ -348,8 +349,8 @@ async def test_closing_now_freezes_the_list_and_the_worker_draws(
         closed = await console.post(f"{path}/close", data={"csrf_token": await csrf(console, path)})
         assert "Closed. The list is frozen" in await after_redirect(console, closed)
 
-        record = await Draw.get(contest=contest)
-        assert record.frozen_list == [[finisher.public_id, 6]]
+        assert await frozen_list(contest) == [(finisher.public_id, 6)]
+        assert (await Draw.get(contest=contest)).listed == 1
 
         async def drawn() -> bool:
             return await Winner.filter(contest=contest).exists()

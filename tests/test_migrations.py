@@ -22,7 +22,9 @@ async def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> obje
     await _drop_postgres_database(name)
 
 
-def test_step_settings_and_visit_reports_survive_the_step_registry(empty_database: str) -> None:
+def test_a_first_release_keeps_its_data_through_every_migration(
+    empty_database: str,
+) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "tests.support.migration_data", empty_database],
         cwd=ROOT,
@@ -44,3 +46,9 @@ def test_step_settings_and_visit_reports_survive_the_step_registry(empty_databas
     # Rebuilding a table on SQLite would have cascaded into these, or dropped the index.
     assert after["completions"] == 1
     assert after["one_entry_each"] is True
+    # The frozen list becomes rows, and the stored certificate stops repeating it.
+    assert after["listed"] == [["Ab", 3], ["b_", 1]]
+    assert after["draw"] == {
+        "listed": 2,
+        "certificate": {"format": "gymkana-draw/1", "order": ["b_"]},
+    }

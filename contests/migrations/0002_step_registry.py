@@ -7,6 +7,8 @@ from json import dumps, loads
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 
+from contests.migrations._operations import AlterFieldInState, DropColumn
+
 
 # The enums as they were when this migration was written (see 0001).
 class ContestStatus(StrEnum):
@@ -67,32 +69,6 @@ async def carry_over(apps, schema_editor) -> None:
     dialect = client.capabilities.dialect
     await client.execute_script(STEP_CONFIG[dialect])
     await client.execute_script(EVIDENCE[dialect])
-
-
-class AlterFieldInState(ops.AlterField):
-    """Only the field's Python type or description changes, not its column: SQLite's
-    table rebuild would drop unique-together indexes and cascade deletes, so the
-    database is left as it is."""
-
-    async def database_forward(self, app_label, old_state, new_state, state_editor=None) -> None:
-        return None
-
-    async def database_backward(self, app_label, old_state, new_state, state_editor=None) -> None:
-        return None
-
-
-class DropColumn(ops.RemoveField):
-    """SQLite drops a plain column in place (3.35 and later) instead of rebuilding the
-    table, which would delete the rows that reference it through ON DELETE CASCADE."""
-
-    async def database_forward(self, app_label, old_state, new_state, state_editor=None) -> None:
-        if state_editor is not None and state_editor.client.capabilities.dialect == "sqlite":
-            table = old_state.apps.get_model(f"{app_label}.{self.model_name}")._meta.db_table
-            await state_editor.client.execute_script(
-                f'ALTER TABLE "{table}" DROP COLUMN "{self.name}"'
-            )
-            return
-        await super().database_forward(app_label, old_state, new_state, state_editor)
 
 
 class AddSettingsColumn(ops.AddField):

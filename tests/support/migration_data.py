@@ -35,6 +35,14 @@ FIRST_RELEASE = [
     f"'es', '1', {T}, 'h', {T})",
     "INSERT INTO completion (id, entry_id, step_id, points, completed_at) "
     f"VALUES (1, 1, 1, 2, {T})",
+    "INSERT INTO contest (id, brand_id, slug, title, description, status, starts_at, ends_at, "
+    "timezone, alternates, rules_version, entry_chain_head, created_at) VALUES (2, 1, 'hecho', "
+    f"'Hecho', '', 'drawn', {T}, {T}, 'UTC', 0, '1', 'x', {T})",
+    "INSERT INTO draw (id, contest_id, frozen_at, list_digest, chain_head, frozen_list, "
+    f"public_randomness, drawn_at, certificate) VALUES (1, 2, {T}, '{'d' * 64}', '{'e' * 64}', "
+    """'[["Ab",3],["b_",1]]', '', """
+    f"{T}, "
+    """'{"format":"gymkana-draw/1","entries":[["Ab",3],["b_",1]],"order":["b_"]}')""",
     "INSERT INTO visit_report (id, nonce, entry_id, step_id, started_at, reported_at, page_url, "
     f"status, reason) VALUES (1, 'N1', 1, 1, {T}, '2026-01-01 10:00:09+00:00', "
     "'https://cafe.example/origen', 'verified', '')",
@@ -51,7 +59,7 @@ async def main(url: str) -> dict[str, Any]:
     await migrate(config=tortoise_config(url))
     await close()
     await Tortoise.init(config=tortoise_config(url))
-    from contests.models import Completion, Entry, Evidence, Step
+    from contests.models import Completion, Draw, Entry, Evidence, ListedEntry, Step
 
     try:
         steps = {s.public_id: s.config for s in await Step.all()}
@@ -74,7 +82,15 @@ async def main(url: str) -> dict[str, Any]:
             one_entry_each = False
         except IntegrityError:
             one_entry_each = True
+        draw = await Draw.get(id=1)
+        listed = (
+            await ListedEntry.filter(contest_id=2)
+            .order_by("pseudonym")
+            .values_list("pseudonym", "weight")
+        )
         return {
+            "listed": [list(row) for row in listed],
+            "draw": {"listed": draw.listed, "certificate": draw.certificate},
             "steps": steps,
             "evidence": evidence,
             "completions": completions,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from contests import views
@@ -133,8 +133,9 @@ async def draw_page(request: Request) -> Response:
 
 async def draw_json(request: Request) -> Response:
     contest = await views.public_contest(request.path_params["slug"])
-    return JSONResponse(
+    return StreamingResponse(
         await views.certificate(contest),
+        media_type="application/json",
         headers={"Content-Disposition": f'attachment; filename="{contest.slug}-draw.json"'},
     )
 

@@ -1,0 +1,158 @@
+"""Closing freezes the list set-based and in batches; the draw runs over it and its
+certificate streams out exactly as one built in memory."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from contests import authoring, closing, draw, frozen
+from contests.authoring import StepDraft
+from contests.clock import utcnow
+from contests.entries import eligible, record_completion, weight
+from contests.models import (
+    Completion,
+    Contest,
+    ContestStatus,
+    Draw,
+    Entry,
+    EntryStatus,
+    ListedEntry,
+    Step,
+)
+from tests.factories import (
+    brand_with_marketer,
+    entrant,
+    frozen_list,
+    live_contest,
+    published_certificate,
+)
+from web.app import app_links
+
+
+@pytest.fixture
+def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches of two, so that a handful of entries crosses several of them."""
+    monkeypatch.setattr(frozen, "FILL_BATCH", 2)
+    monkeypatch.setattr(frozen, "READ_BATCH", 2)
+
+
+async def _contest_with_every_case() -> Contest:
+    """Entries that are in the list and entries that are not, for every reason."""
+    brand, _ = await brand_with_marketer()
+    contest = await live_contest(brand)
+    now = utcnow()
+    extra = await authoring.add_step(
+        contest,
+        StepDraft(kind="code", title="Bonus", points=4, required=False, settings={"code": "B"}),
+        actor="test",
+        now=now,
+    )
+    later = now + timedelta(hours=1)
+    await entrant(contest, complete=True)  # every step, the optional one too
+    partial = await entrant(contest)
+    await record_completion(
+        partial, await Step.get(contest=contest, kind="code", required=True), now
+    )
+    disqualified = await entrant(contest, complete=True)
+    await Entry.filter(id=disqualified.id).update(status=EntryStatus.DISQUALIFIED)
+    too_late = await entrant(contest, complete=True)
+    await Completion.filter(entry=too_late, step__kind="visit").update(completed_at=later)
+    entered_late = await entrant(contest, complete=True)
+    await Entry.filter(id=entered_late.id).update(created_at=later)
+    bonus_late = await entrant(contest, complete=True)
+    await Completion.filter(entry=bonus_late, step=extra).update(completed_at=later)
+    for _ in range(3):
+        await entrant(contest, complete=True)
+    await Contest.filter(id=contest.id).update(ends_at=now + timedelta(seconds=1))
+    return contest
+
+
+async def _expected(contest: Contest) -> list[tuple[str, int]]:
+    """The list by the rules as Python states them, entry by entry."""
+    closed_at = (await Contest.get(id=contest.id)).closed_at
+    assert closed_at is not None
+    required = {s.id for s in await Step.filter(contest=contest, required=True)}
+    lines = []
+    for entry in await Entry.filter(contest=contest, created_at__lte=closed_at):
+        done = {
+            c.step_id: c.points  # type: ignore[attr-defined]
+            for c in await Completion.filter(entry=entry, completed_at__lte=closed_at)
+        }
+        if eligible(entry.status, required, done):
+            lines.append((entry.public_id, weight(sum(done.values()))))
+    return sorted(lines)
+
+
+async def test_the_frozen_list_follows_the_eligibility_rules_exactly(
+    database_url: Any, small_batches: None
+) -> None:
+    contest = await _contest_with_every_case()
+    assert await closing.close(contest.id, utcnow())
+
+    listed = await frozen_list(contest)
+    assert listed == await _expected(contest)
+    assert len(listed) == 5 and sorted({w for _, w in listed}) == [6, 10]
+    record = await Draw.get(contest=contest)
+    assert record.listed == 5
+    entries = [draw.FrozenEntry(p, w) for p, w in listed]
+    assert record.list_digest == draw.list_digest(entries)
+
+
+async def test_the_downloaded_certificate_is_the_one_built_in_memory(
+    database_url: Any, small_batches: None, settings: Any
+) -> None:
+    contest = await _contest_with_every_case()
+    await closing.close(contest.id, utcnow())
+    winners = await closing.run_draw(contest.id, utcnow(), links=app_links(settings))
+    assert [w.rank for w in winners] == [1, 2]
+
+    downloaded = await published_certificate(contest)
+    assert draw.verify_certificate(downloaded) == []
+    record = await Draw.get(contest=contest).prefetch_related("contest")
+    assert record.drawn_at is not None
+    fresh = await Contest.get(id=contest.id)
+    assert fresh.seed is not None and fresh.status is ContestStatus.DRAWN
+    in_memory = draw.build_certificate(
+        contest=fresh.slug,
+        seed_hex=fresh.seed,
+        seed_commitment=fresh.seed_commitment or "",
+        entries=[draw.FrozenEntry(p, w) for p, w in await _expected(contest)],
+        chain_head=record.chain_head,
+        public_randomness=record.public_randomness,
+        winners=1,
+        alternates=1,
+        frozen_at=record.frozen_at,
+        drawn_at=record.drawn_at,
+    )
+    assert downloaded == in_memory
+
+
+async def test_a_close_cut_short_before_its_list_was_complete_is_finished_by_the_draw(
+    database_url: Any, small_batches: None, settings: Any
+) -> None:
+    contest = await _contest_with_every_case()
+    now = utcnow()
+    # As if the process died after closing, with half a list written.
+    await Contest.filter(id=contest.id).update(status=ContestStatus.CLOSED, closed_at=now)
+    await ListedEntry.create(contest=contest, pseudonym="left-over", weight=99)
+
+    winners = await closing.run_draw(contest.id, now, links=app_links(settings))
+
+    assert len(winners) == 2
+    assert await frozen_list(contest) == await _expected(contest)
+    assert draw.verify_certificate(await published_certificate(contest)) == []
+
+
+async def test_a_draw_runs_once_even_when_asked_twice(database_url: Any, settings: Any) -> None:
+    brand, _ = await brand_with_marketer()
+    contest = await live_contest(brand)
+    for _ in range(4):
+        await entrant(contest, complete=True)
+    await closing.close(contest.id, utcnow())
+    first = await closing.run_draw(contest.id, utcnow(), links=app_links(settings))
+    again = await closing.run_draw(contest.id, utcnow(), links=app_links(settings))
+    assert len(first) == 2 and again == []
+    assert await ListedEntry.filter(contest=contest).count() == 4
