@@ -3,10 +3,12 @@ never a crash (500) for anything a visitor can type into the address bar or send
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 import httpx
 import pytest
+from tortoise import connections
 
 from contests.models import SignInLink
 from contests.settings import Settings
@@ -211,3 +213,28 @@ async def test_a_form_to_the_console_without_signing_in_asks_to_sign_in(
     response = await client.post(f"/console/{brand.slug}/contests", data={"title": "x"})
     assert response.status_code == 303
     assert response.headers["location"].startswith("/login?next=")
+
+
+async def test_a_write_while_another_process_holds_the_database_is_a_503_to_retry(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    path = settings.sqlite_path()
+    if path is None:
+        pytest.skip("only SQLite locks the whole database for one writer")
+    token = await csrf(client)
+    connection = connections.get("default")
+    await connection.execute_script("PRAGMA busy_timeout = 200")
+    other = sqlite3.connect(path, timeout=5, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        answer = await client.post(
+            "/login/email",
+            data={"csrf_token": token, "email": email(), "next": "/"},
+            headers={"Accept-Language": "en"},
+        )
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+        await connection.execute_script("PRAGMA busy_timeout = 5000")
+    assert answer.status_code == 503
+    assert "not available for a moment" in answer.text

@@ -8,7 +8,9 @@ import sqlite3
 from typing import Any
 
 import pytest
-from tortoise.exceptions import IntegrityError
+from tortoise import connections
+from tortoise.exceptions import IntegrityError, TransactionManagementError
+from tortoise.transactions import in_transaction
 
 from contests import closing, entries, mail
 from contests.clock import utcnow
@@ -186,3 +188,34 @@ async def test_entering_while_another_process_writes_waits_its_turn(
         await asyncio.sleep(0.4)
         worker_connection.close()
     assert await Entry.filter(id=entry.id).exists()
+
+
+async def test_a_write_that_times_out_waiting_for_the_lock_leaves_the_connection_usable(
+    database_url: str, settings: Settings
+) -> None:
+    """A lock held past the busy timeout fails that one transaction, cleanly: the next
+    ones commit, and other connections see what they wrote."""
+    path = settings.sqlite_path()
+    if path is None:
+        pytest.skip("only SQLite has one write lock for the whole file")
+    contest = await _contest()
+    connection = connections.get("default")
+    await connection.execute_script("PRAGMA busy_timeout = 200")
+    other = sqlite3.connect(path, timeout=5, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        with pytest.raises(TransactionManagementError, match="locked"):
+            async with in_transaction():
+                await Contest.filter(id=contest.id).update(title="never")
+        other.execute("COMMIT")
+
+        async def rename() -> None:
+            async with in_transaction():
+                await Contest.filter(id=contest.id).update(title="renamed")
+
+        await asyncio.wait_for(rename(), timeout=5)
+        [(title,)] = other.execute("SELECT title FROM contest WHERE id = ?", (contest.id,))
+        assert title == "renamed"
+    finally:
+        other.close()
+        await connection.execute_script("PRAGMA busy_timeout = 5000")

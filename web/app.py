@@ -113,6 +113,7 @@ def create_app(
         exception_handlers={
             GymkanaError: errors.domain_error,
             HTTPException: errors.http_error,
+            **dict.fromkeys(errors.FAILURES, errors.server_error),
             Exception: errors.server_error,
         },
     )

@@ -14,7 +14,11 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from tortoise.exceptions import DBConnectionError
+from tortoise.exceptions import (
+    DBConnectionError,
+    OperationalError,
+    TransactionManagementError,
+)
 
 from contests.errors import N_, GymkanaError
 from contests.i18n import translate
@@ -96,8 +100,22 @@ async def http_error(request: Request, exc: Exception) -> Response:
 OUTAGES: tuple[type[Exception], ...] = (DBConnectionError, RedisConnectionError, ConnectionError)
 
 
+# Answered by the app's exception middleware rather than its last-resort handler, which
+# re-raises after answering: an outage is an expected condition, not a crash.
+FAILURES: tuple[type[Exception], ...] = (*OUTAGES, OperationalError, TransactionManagementError)
+
+
+def _outage(exc: Exception) -> bool:
+    # SQLite's write lock held past the busy timeout (a long write elsewhere) is the
+    # same for the person: try again in a moment.
+    busy = isinstance(exc, OperationalError | TransactionManagementError) and (
+        "database is locked" in str(exc)
+    )
+    return busy or isinstance(exc, OUTAGES)
+
+
 async def server_error(request: Request, exc: Exception) -> Response:
-    if isinstance(exc, OUTAGES):
+    if _outage(exc):
         log.error("%s %s: a service is unavailable: %r", request.method, request.url.path, exc)
         status, code = 503, "unavailable"
         message = N_("This is not available for a moment. Please try again in a minute.")
