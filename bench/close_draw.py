@@ -1,0 +1,196 @@
+"""Close and draw of a contest with a million eligible entries, against reading the rows
+the draw needs into Python, on SQLite and on PostgreSQL.
+
+Each measurement runs in a fresh process so that its peak memory is its own; the anchor
+and Gymkana alternate (A, B, A, B, ...) on the same seeded database and the medians are
+compared. Usage:
+
+    python -m bench.close_draw [ENTRIES] [ROUNDS]
+
+PostgreSQL is measured when BENCH_POSTGRES_URL (a server where databases can be created,
+e.g. postgres://postgres@127.0.0.1:5432/postgres) is set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import resource
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from multiprocessing import get_context
+from pathlib import Path
+
+import asyncpg
+from tortoise import Tortoise
+
+from contests import authoring, brands, closing, lifecycle
+from contests.authoring import ContestDraft, StepDraft
+from contests.clock import utcnow
+from contests.db import migrate, tortoise_config
+from contests.queries import execute
+from contests.settings import load_settings
+from web.app import app_links
+
+WINNERS = 5
+
+SEED_ENTRIES = {
+    "sqlite": (
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) "
+        "INSERT INTO entry (contest_id, public_id, status, locale, consent_version, "
+        "consented_at, chain_hash, created_at) "
+        "SELECT ?, lower(hex(randomblob(8))) || i, 'active', 'es', '1', ?, 'h', ? FROM n"
+    ),
+    "postgres": (
+        "INSERT INTO entry (contest_id, public_id, status, locale, consent_version, "
+        "consented_at, chain_hash, created_at) "
+        "SELECT ?, substr(md5(random()::text), 1, 16) || i, 'active', 'es', '1', ?, 'h', ? "
+        "FROM generate_series(1, ?) AS i"
+    ),
+}
+
+
+async def seed(entries: int) -> int:
+    now = utcnow()
+    brand = await brands.create_brand(
+        name=f"Bench {secrets.token_hex(3)}",
+        domains=["shop.example.com"],
+        reply_to="hi@shop.example.com",
+        now=now,
+    )
+    contest = await authoring.create_contest(
+        brand,
+        ContestDraft("Bench contest", "", now - timedelta(minutes=1), now + timedelta(days=1)),
+        actor="bench",
+        now=now,
+    )
+    await authoring.add_prize(
+        contest, name="Prize", description="", quantity=WINNERS, actor="bench", now=now
+    )
+    steps = [
+        await authoring.add_step(
+            contest,
+            StepDraft("code", f"Step {n}", points=n, settings={"code": f"CODE{n}"}),
+            actor="bench",
+            now=now,
+        )
+        for n in (1, 2)
+    ]
+    await lifecycle.publish(contest, actor="bench", now=now)
+    dialect = Tortoise.get_connection("default").capabilities.dialect
+    values: list[object] = (
+        [entries, contest.id, now, now] if dialect == "sqlite" else [contest.id, now, now, entries]
+    )
+    await execute(SEED_ENTRIES[dialect], values)
+    for step in steps:
+        await execute(
+            "INSERT INTO completion (entry_id, step_id, points, completed_at) "
+            "SELECT id, ?, ?, ? FROM entry WHERE contest_id = ?",
+            [step.id, step.points, now, contest.id],
+        )
+    return contest.id
+
+
+async def _read(contest_id: int) -> None:
+    rows = await execute(
+        "SELECT e.public_id, e.status, c.step_id, c.points FROM entry e "
+        "JOIN completion c ON c.entry_id = e.id WHERE e.contest_id = ?",
+        [contest_id],
+    )
+    assert rows
+
+
+async def _close_and_draw(contest_id: int) -> None:
+    now = utcnow()
+    await execute("UPDATE contest SET status = 'live', closed_at = NULL WHERE id = ?", [contest_id])
+    for table in ("winner", "draw", "listed_entry"):
+        await execute(f"DELETE FROM {table} WHERE contest_id = ?", [contest_id])
+    settings = load_settings(secret_key="bench" * 8)
+    await closing.close(contest_id, now)
+    winners = await closing.run_draw(contest_id, now, links=app_links(settings))
+    assert sum(not w.alternate for w in winners) == WINNERS, winners
+
+
+def _measure(database_url: str, contest_id: int, which: str, answer: object) -> None:
+    async def run() -> tuple[float, float]:
+        await Tortoise.init(config=tortoise_config(database_url))
+        started = time.perf_counter()
+        if which == "anchor":
+            await _read(contest_id)
+        else:
+            await _close_and_draw(contest_id)
+        seconds = time.perf_counter() - started
+        # The process's whole peak (the interpreter and its imports included), in KiB.
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        await Tortoise.close_connections()
+        return seconds, peak / 1024
+
+    answer.put(asyncio.run(run()))  # type: ignore[attr-defined]
+
+
+def measure(database_url: str, contest_id: int, which: str) -> tuple[float, float]:
+    context = get_context("spawn")
+    answer = context.Queue()
+    process = context.Process(target=_measure, args=(database_url, contest_id, which, answer))
+    process.start()
+    process.join()
+    if process.exitcode != 0:
+        sys.exit(f"the {which} run failed (exit status {process.exitcode})")
+    result: tuple[float, float] = answer.get()
+    return result
+
+
+async def prepare(database_url: str, entries: int) -> int:
+    await migrate(database_url)
+    await Tortoise.init(config=tortoise_config(database_url))
+    try:
+        return await seed(entries)
+    finally:
+        await Tortoise.close_connections()
+
+
+def compare(name: str, database_url: str, entries: int, rounds: int) -> None:
+    started = time.perf_counter()
+    contest_id = asyncio.run(prepare(database_url, entries))
+    print(f"{name}: {entries:,} eligible entries seeded in {time.perf_counter() - started:.0f} s")
+    anchor: list[tuple[float, float]] = []
+    gymkana: list[tuple[float, float]] = []
+    for _ in range(rounds):
+        anchor.append(measure(database_url, contest_id, "anchor"))
+        gymkana.append(measure(database_url, contest_id, "gymkana"))
+    read_s = statistics.median(s for s, _ in anchor)
+    read_mb = statistics.median(m for _, m in anchor)
+    draw_s = statistics.median(s for s, _ in gymkana)
+    draw_mb = statistics.median(m for _, m in gymkana)
+    print(f"  read the rows (anchor) {read_s:7.2f} s {read_mb:7.0f} MB peak")
+    print(f"  close + draw (Gymkana) {draw_s:7.2f} s {draw_mb:7.0f} MB peak")
+    print(f"  ratio {draw_s / read_s:.2f}x the read (goal <= 2x, <= 300 MB)")
+
+
+async def _postgres_database(server: str) -> str:
+    name = f"gymkana_bench_{secrets.token_hex(4)}"
+    admin = await asyncpg.connect(server.replace("postgres://", "postgresql://", 1))
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    return server.rsplit("/", 1)[0] + f"/{name}"
+
+
+def main() -> None:
+    entries = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    folder = Path(tempfile.mkdtemp(prefix="gymkana-bench-"))
+    compare("SQLite", f"sqlite://{folder / 'bench.sqlite3'}", entries, rounds)
+    server = os.environ.get("BENCH_POSTGRES_URL")
+    if server:
+        compare("PostgreSQL", asyncio.run(_postgres_database(server)), entries, rounds)
+    print(f"({WINNERS} winners and their alternates; medians of {rounds} alternating runs)")
+
+
+if __name__ == "__main__":
+    main()
