@@ -101,11 +101,7 @@ async def test_winners_are_written_to_by_name_in_their_language(
     assert ana and luis
 
     assert await closing.close(contest.id, utcnow())
-    await app.state.gymkana.queue.enqueue_job(
-        jobs.DRAW_CONTEST,
-        contest.id,
-        _job_id=jobs.job_id(settings.queue_name, jobs.DRAW_CONTEST, contest.id),
-    )
+    await jobs.enqueue(app.state.gymkana.queue, settings.queue_name, jobs.DRAW_CONTEST, contest.id)
 
     async def both_mailed() -> bool:
         return bool(mailbox.to(ana) and mailbox.to(luis))

@@ -61,13 +61,12 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 def cmd_worker(args: argparse.Namespace) -> None:
     from web.app import app_links
-    from workers.settings import build_worker
+    from workers.settings import run
 
     settings = _settings()
     asyncio.run(check_services(settings))
     asyncio.run(await_migrations(settings, args.migration_wait))
-    worker = build_worker(settings, app_links(settings), burst=args.burst)
-    worker.run()
+    asyncio.run(run(settings, app_links(settings), burst=args.burst))
 
 
 def cmd_create_marketer(args: argparse.Namespace) -> None:

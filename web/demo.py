@@ -40,7 +40,9 @@ from contests.models import Brand, Contest, ContestStatus, Step
 from contests.settings import Settings, load_settings
 from web.app import app_links, create_app
 from web.startup import check_services, migrate
-from workers.settings import build_worker
+from workers.settings import build_workers, serve
+from workers.settings import close as close_workers
+from workers.settings import stop as stop_workers
 
 SITE_DIR = Path(__file__).resolve().parent / "demo_site"
 # The brand pages name the app at its default address, as a real brand site would: in the
@@ -355,15 +357,12 @@ async def _serve_all(
         )
     )
     site_server = _Server(uvicorn.Config(brand_site(settings.base_url), log_level="warning"))
-    # Built inside the running loop: arq's Worker binds to the current event loop.
-    worker = build_worker(
-        settings, app_links(settings), manage_database=False, handle_signals=False
-    )
+    workers = build_workers(settings, app_links(settings))
 
     def stop() -> None:
         for server in (app_server, site_server):
             server.should_exit = True
-        worker.handle_sig(signal.SIGINT)
+        stop_workers(workers, signal.SIGINT)
 
     def on_signal() -> None:
         # A second Ctrl-C stops waiting for open connections, as plain uvicorn does.
@@ -378,11 +377,11 @@ async def _serve_all(
         async with asyncio.TaskGroup() as group:
             group.create_task(_part(app_server.serve([app_socket]), stop))
             group.create_task(_part(site_server.serve([site_socket]), stop))
-            group.create_task(_part(_quietly_cancelled(worker.async_run()), stop))
+            group.create_task(_part(serve(workers), stop))
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
-        await _quietly_cancelled(worker.close())
+        await close_workers(workers)
 
 
 async def _part(work: Awaitable[None], stop: Callable[[], None]) -> None:
@@ -391,13 +390,3 @@ async def _part(work: Awaitable[None], stop: Callable[[], None]) -> None:
         await work
     finally:
         stop()
-
-
-async def _quietly_cancelled(work: Awaitable[None]) -> None:
-    """arq stops by cancelling its own tasks; that is an ending, not our task being cancelled."""
-    try:
-        await work
-    except asyncio.CancelledError:
-        task = asyncio.current_task()
-        if task is not None and task.cancelling():
-            raise

@@ -1,78 +1,133 @@
-"""The arq worker: its functions, its cron, and the database it opens."""
+"""The arq workers: one per lane, run together in one process, with the database it opens.
+
+Each lane is a queue of its own (see ``contests.jobs.LANES``) with its own time-outs.
+arq keeps a job "in progress" for the longest time-out of its worker plus ten seconds:
+a job whose worker was killed is only retried after that, so short jobs must not share
+a worker with a long draw.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from arq import cron
 from arq.connections import RedisSettings
-from arq.worker import Worker, func
+from arq.typing import WorkerCoroutine
+from arq.worker import Function, Worker, func
 from tortoise import Tortoise
 
+from contests import jobs
 from contests.db import tortoise_config
 from contests.links import Links
 from contests.settings import Settings
 from workers import tasks
 
 # Every few seconds, so "close at the end time" means within seconds of it.
-TICK_SECONDS = set(range(0, 60, 5))
+TICK_SECONDS = set(range(0, 60, tasks.TICK_PERIOD))
 
 
-def worker_options(
-    settings: Settings, links: Links, *, manage_database: bool = True
-) -> dict[str, Any]:
-    """arq Worker keyword arguments; the CLI and the demo build their worker from these,
-    handing it the app's links for the emails it sends."""
+@dataclass(frozen=True)
+class Lane:
+    """A queue and the jobs it runs, each with its time-out in seconds and its tries."""
 
-    async def startup(ctx: dict[str, Any]) -> None:
-        ctx["settings"] = settings
-        ctx["links"] = links
-        if manage_database:
-            await Tortoise.init(
-                config=tortoise_config(settings.database_url), _enable_global_fallback=True
-            )
+    job: str  # one of the lane's jobs: its queue is the lane's
+    functions: Sequence[tuple[WorkerCoroutine, int, int]]
+    clock: bool = False
 
-    async def shutdown(ctx: dict[str, Any]) -> None:
-        if manage_database:
-            await Tortoise.close_connections()
 
-    redis_settings = RedisSettings.from_dsn(settings.redis_url)
+LANES = (
+    Lane(jobs.SEND_EMAIL, [(tasks.send_email, 30, 3)], clock=True),
+    Lane(jobs.VERIFY_EVIDENCE, [(tasks.verify_evidence, 10, 5)]),
+    # A million entries close and draw in seconds; the margin is for a slow database.
+    Lane(jobs.DRAW_CONTEST, [(tasks.close_contest, 600, 5), (tasks.draw_contest, 600, 5)]),
+)
+
+
+def worker_options(settings: Settings, links: Links, lane: Lane) -> dict[str, Any]:
+    """arq Worker keyword arguments for one lane, handing its jobs the settings and the
+    app's links for the emails they send."""
+    functions: list[Function] = [
+        func(coroutine, timeout=timeout, max_tries=tries)
+        for coroutine, timeout, tries in lane.functions
+    ]
     return {
-        "functions": [
-            func(tasks.verify_evidence, max_tries=5),
-            func(tasks.send_email, max_tries=3),
-            func(tasks.draw_contest, max_tries=5),
-            func(tasks.close_contest, max_tries=5),
-        ],
+        "functions": functions,
         "cron_jobs": [
             cron(
                 tasks.tick,
                 second=TICK_SECONDS,
                 run_at_startup=True,
                 unique=True,
+                timeout=30,
                 # Each tick's job id is the name plus its time; arq's default name would be
                 # the same for every installation sharing one Redis database.
                 name=f"{settings.queue_name}:cron:tick",
             )
-        ],
-        "on_startup": startup,
-        "on_shutdown": shutdown,
-        "redis_settings": redis_settings,
-        "queue_name": settings.queue_name,
+        ]
+        if lane.clock
+        else [],
+        "ctx": {"settings": settings, "links": links},
+        "redis_settings": RedisSettings.from_dsn(settings.redis_url),
+        "queue_name": jobs.queue_of(settings.queue_name, lane.job),
         "max_jobs": settings.worker_max_jobs,
         "poll_delay": settings.worker_poll_delay,
         # Results are not kept: a job id then guards only against the same job
         # being queued twice, and the cron may queue a failed send again later.
         "keep_result": 0,
-        "handle_signals": True,
+        # One process runs every lane: it handles the signals itself (see ``run``).
+        "handle_signals": False,
     }
 
 
-def build_worker(settings: Settings, links: Links, **overrides: Any) -> Worker:
+def build_workers(settings: Settings, links: Links, **overrides: Any) -> list[Worker]:
+    """A worker for each lane; built inside the running loop, which arq binds to."""
     warnings.filterwarnings("ignore", category=DeprecationWarning, module="arq")
-    options = worker_options(
-        settings, links, manage_database=overrides.pop("manage_database", True)
-    )
-    options.update(overrides)
-    return Worker(**options)
+    return [Worker(**{**worker_options(settings, links, lane), **overrides}) for lane in LANES]
+
+
+async def run(settings: Settings, links: Links, **overrides: Any) -> None:
+    """``gymkana worker``: every lane until a signal (in burst mode, until the queues are
+    empty), with the database opened once for all of them."""
+    await Tortoise.init(config=tortoise_config(settings.database_url), _enable_global_fallback=True)
+    workers = build_workers(settings, links, **overrides)
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGINT, signal.SIGTERM)
+    for signum in signals:
+        loop.add_signal_handler(signum, stop, workers, signum)
+    try:
+        await serve(workers)
+    finally:
+        for signum in signals:
+            loop.remove_signal_handler(signum)
+        await close(workers)
+        await Tortoise.close_connections()
+
+
+async def serve(workers: Sequence[Worker]) -> None:
+    """Run the workers until each has stopped."""
+    await asyncio.gather(*(_until_stopped(worker.async_run()) for worker in workers))
+
+
+def stop(workers: Sequence[Worker], signum: signal.Signals = signal.SIGTERM) -> None:
+    for worker in workers:
+        worker.handle_sig(signum)
+
+
+async def close(workers: Sequence[Worker]) -> None:
+    for worker in workers:
+        await _until_stopped(worker.close())
+
+
+async def _until_stopped(work: Any) -> None:
+    """arq stops by cancelling its own tasks; that is an ending, not our task being cancelled."""
+    try:
+        await work
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise

@@ -4,7 +4,7 @@ run twice."""
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from contests import closing, jobs, lifecycle, mail
@@ -18,6 +18,8 @@ log = logging.getLogger("gymkana.worker")
 Ctx = dict[str, Any]
 # Evidence still pending after this long lost its job; the tick queues it again.
 STALE_EVIDENCE = timedelta(seconds=30)
+# Seconds between the clock's ticks (the cron fires on every multiple of it).
+TICK_PERIOD = 5
 
 
 def _settings(ctx: Ctx) -> Settings:
@@ -66,9 +68,20 @@ async def close_contest(ctx: Ctx, contest_id: int) -> str:
     return "closed, draw queued" if closed else "already closed, draw queued"
 
 
+async def claim_tick(ctx: Ctx, now: datetime) -> bool:
+    """Whether this worker runs the tick of ``now``'s slot. Each worker's cron fires on
+    its own clock; workers whose clocks differ by a few seconds land in the same slot,
+    and only the first to claim it runs it."""
+    slot = int(now.timestamp()) // TICK_PERIOD
+    key = f"{_settings(ctx).queue_name}:tick:{slot}"
+    return bool(await ctx["redis"].set(key, b"1", nx=True, ex=TICK_PERIOD * 12))
+
+
 async def tick(ctx: Ctx) -> None:
     """Every few seconds: move contests along the clock and pick up lost work."""
     now = utcnow()
+    if not await claim_tick(ctx, now):
+        return
     await lifecycle.open_due(now)
     for contest_id in await lifecycle.due_for_closing(now):
         await _enqueue(ctx, jobs.CLOSE_CONTEST, contest_id)
