@@ -44,3 +44,5 @@ def test_step_settings_and_visit_reports_survive_the_step_registry(empty_databas
     # Rebuilding a table on SQLite would have cascaded into these, or dropped the index.
     assert after["completions"] == 1
     assert after["one_entry_each"] is True
+    # The contest page's count of participants starts from the entries already there.
+    assert after["entry_counts"] == {"ruta": 1}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from starlette.exceptions import HTTPException
@@ -71,7 +72,9 @@ async def _answer(
         here = back if request.method == "POST" and back else request.url.path
         return redirect(login_path(request, here))
     if request.method == "POST" and back:
-        flash(request, message, "error", **params)  # type: ignore[arg-type]
+        # Shown where the redirect lands: the form's own block when it names one.
+        target = urlsplit(back).fragment
+        flash(request, message, "error", target=target, **params)  # type: ignore[arg-type]
         return redirect(local_path(back))
     response = await page(request, "error.html", status=status, message=text, code=code)
     response.headers.update(headers or {})

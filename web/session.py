@@ -133,9 +133,19 @@ def request_locale(request: Request) -> str:
     return negotiate(request.headers.get("accept-language"), default)
 
 
-def flash(request: Request, message: str, kind: str = "info", **params: str | int) -> None:
-    """A message shown once on the next page; stored untranslated, shown translated."""
-    request.session["flash"] = {"message": message, "kind": kind, "params": params}
+def flash(
+    request: Request, message: str, kind: str = "info", *, target: str = "", **params: str | int
+) -> None:
+    """A message shown once on the next page; stored untranslated, shown translated.
+
+    ``target`` names the element of that page the message is about (a step): the page
+    shows the message there, where the person is looking, or at its top otherwise."""
+    request.session["flash"] = {
+        "message": message,
+        "kind": kind,
+        "target": target,
+        "params": params,
+    }
 
 
 def pop_flash(request: Request) -> dict[str, Any] | None:

@@ -51,7 +51,7 @@ async def main(url: str) -> dict[str, Any]:
     await migrate(config=tortoise_config(url))
     await close()
     await Tortoise.init(config=tortoise_config(url))
-    from contests.models import Completion, Entry, Evidence, Step
+    from contests.models import Completion, Contest, Entry, Evidence, Step
 
     try:
         steps = {s.public_id: s.config for s in await Step.all()}
@@ -60,6 +60,7 @@ async def main(url: str) -> dict[str, Any]:
             for e in await Evidence.all()
         ]
         completions = await Completion.all().count()
+        entry_counts = {c.slug: c.entry_count for c in await Contest.all()}
         entry = await Entry.get(id=1)
         try:
             await Entry.create(
@@ -79,6 +80,7 @@ async def main(url: str) -> dict[str, Any]:
             "evidence": evidence,
             "completions": completions,
             "one_entry_each": one_entry_each,
+            "entry_counts": entry_counts,
         }
     finally:
         await close()
