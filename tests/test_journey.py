@@ -43,7 +43,7 @@ async def _send_code(
     data = {"code": code, "csrf_token": token or await csrf(client, f"/c/{contest.slug}")}
     response = await client.post(f"/c/{contest.slug}/steps/{step.public_id}", data=data)
     assert response.status_code == 303
-    assert response.headers["location"] == f"/c/{contest.slug}#step-{step.public_id}"
+    assert response.headers["location"] == f"/c/{contest.slug}#step-{step.public_id}-feedback"
     return await _page(client, contest)
 
 
@@ -122,7 +122,7 @@ async def test_taking_part_without_consent_is_answered_beside_the_form(
             f"/c/{contest.slug}/enter",
             data={"csrf_token": await csrf(player, f"/c/{contest.slug}")},
         )
-        assert response.headers["location"] == f"/c/{contest.slug}#steps"
+        assert response.headers["location"] == f"/c/{contest.slug}#steps-feedback"
         page = await _page(player, contest)
     [message] = _feedback(page)
     assert message in page.by_id("steps").walk() and message.attrs["role"] == "alert"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from urllib.parse import urlsplit
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from starlette.exceptions import HTTPException
@@ -72,8 +71,8 @@ async def _answer(
         here = back if request.method == "POST" and back else request.url.path
         return redirect(login_path(request, here))
     if request.method == "POST" and back:
-        # Shown where the redirect lands: the form's own block when it names one.
-        target = urlsplit(back).fragment
+        # Shown beside the form when the route named what the form is about.
+        target = getattr(request.state, "flash_target", "")
         flash(request, message, "error", target=target, **params)  # type: ignore[arg-type]
         return redirect(local_path(back))
     response = await page(request, "error.html", status=status, message=text, code=code)

@@ -148,6 +148,16 @@ def flash(
     }
 
 
+def answer_at(request: Request, page_path: str, target: str) -> str:
+    """Where to show the answer to a form about ``target`` (an element of that page, such
+    as a step): the page at the message's own anchor. A refusal raised while handling the
+    form goes there too (web/errors.py). The message can take focus, so the browser
+    focuses it on arrival, script or not, and a screen reader reads it."""
+    request.state.back = f"{page_path}#{target}-feedback"
+    request.state.flash_target = target
+    return str(request.state.back)
+
+
 def pop_flash(request: Request) -> dict[str, Any] | None:
     value = request.session.pop("flash", None)
     return value if isinstance(value, dict) else None

@@ -21,7 +21,14 @@ from web import forms
 from web.links import links
 from web.ratelimit import rate_limit
 from web.rendering import page, path, redirect
-from web.session import checked_form, flash, request_locale, require_viewer, viewer
+from web.session import (
+    answer_at,
+    checked_form,
+    flash,
+    request_locale,
+    require_viewer,
+    viewer,
+)
 from web.signin.providers import account_csp, providers
 from web.state import app_state
 
@@ -59,8 +66,7 @@ async def contest_page(request: Request) -> Response:
 
 async def enter_contest(request: Request) -> Response:
     slug = request.path_params["slug"]
-    # A refusal is shown beside the form, in the steps' section.
-    request.state.back = path(request, "contest", slug=slug) + "#steps"
+    back = answer_at(request, path(request, "contest", slug=slug), "steps")
     participant = await require_viewer(request)
     form = await checked_form(request)
     contest = await views.public_contest(slug)
@@ -78,7 +84,7 @@ async def enter_contest(request: Request) -> Response:
         target="steps",
         name=participant.display_name or "",
     )
-    return redirect(path(request, "contest", slug=slug) + "#steps")
+    return redirect(back)
 
 
 async def go(request: Request) -> Response:
@@ -99,7 +105,7 @@ async def submit_step(request: Request) -> Response:
     slug = request.path_params["slug"]
     # Whatever answer or refusal follows is shown in the step's own block.
     target = f"step-{request.path_params['step']}"
-    request.state.back = path(request, "contest", slug=slug) + f"#{target}"
+    back = answer_at(request, path(request, "contest", slug=slug), target)
     participant = await require_viewer(request)
     form = await checked_form(request)
     contest = await views.public_contest(slug)
@@ -122,7 +128,7 @@ async def submit_step(request: Request) -> Response:
         )
     else:
         flash(request, completion.wrong_answer(step), "error", target=target)
-    return redirect(request.state.back)
+    return redirect(back)
 
 
 async def draw_page(request: Request) -> Response:
