@@ -30,6 +30,7 @@ test:
 	@scripts/bootstrap.sh
 	@scripts/ensure-redis.sh
 	@scripts/ensure-chromium.sh
+	@scripts/ensure-axe.sh
 	@pg_url="$$(scripts/ensure-postgres.sh)"; \
 	if [[ -n $$pg_url ]]; then export TEST_POSTGRES_URL="$$pg_url"; else unset TEST_POSTGRES_URL; fi; \
 	exec .venv/bin/pytest $(PYTEST_ARGS)

@@ -8,10 +8,11 @@ from datetime import datetime
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from contests import draw
+from contests import draw, mail
 from contests.errors import N_, Conflict, InvalidInput, NotAllowed
 from contests.ids import public_id
-from contests.lifecycle import accepting_entries
+from contests.lifecycle import RUNNING, accepting_entries
+from contests.links import Links
 from contests.models import Completion, Contest, Entry, EntryStatus, Participant, Step
 from contests.queries import ids
 
@@ -38,6 +39,11 @@ class Progress:
     @property
     def chances(self) -> int:
         return weight(self.points)
+
+    @property
+    def next_step(self) -> StepProgress | None:
+        """The first step the participant can do now, whose clue leads on."""
+        return next((row for row in self.steps if row.unlocked and not row.done), None)
 
 
 def weight(points: int) -> int:
@@ -110,7 +116,8 @@ async def enter(
                 N_("You have already entered this contest."), "already_entered"
             ) from None
         locked.entry_chain_head = link
-        await locked.save(update_fields=["entry_chain_head"])
+        locked.entry_count += 1
+        await locked.save(update_fields=["entry_chain_head", "entry_count"])
     return entry
 
 
@@ -183,12 +190,58 @@ def require_unlocked(step: Step, completed_step_ids: set[int]) -> None:
         )
 
 
-async def record_completion(entry: Entry, step: Step, now: datetime) -> bool:
-    """Record a completed step once; False when it was already recorded."""
-    try:
-        _, created = await Completion.get_or_create(
-            entry=entry, step=step, defaults={"points": step.points, "completed_at": now}
-        )
-    except IntegrityError:
-        return False
+async def record_completion(entry: Entry, step: Step, now: datetime, *, links: Links) -> bool:
+    """Record a completed step once; False when it was already recorded.
+
+    Every completion, whatever its kind and whoever records it, comes through here: the
+    one that puts the entry in the draw queues the email that says so, once per entry."""
+    async with in_transaction():
+        # One completion of an entry at a time: of two arriving together the second
+        # waits for the first, then sees it, so exactly one of them completes the set.
+        locked = await Entry.select_for_update().filter(id=entry.id).first()
+        if locked is None:
+            return False
+        try:
+            _, created = await Completion.get_or_create(
+                entry=entry, step=step, defaults={"points": step.points, "completed_at": now}
+            )
+        except IntegrityError:
+            return False
+        if created:
+            await _tell_if_in_the_draw(locked, now, links)
     return created
+
+
+async def _tell_if_in_the_draw(entry: Entry, now: datetime, links: Links) -> None:
+    required = set(await ids(Step.filter(contest_id=entry.contest_id, required=True)))  # type: ignore[attr-defined]
+    done = {
+        int(row["step_id"]): int(row["points"])
+        for row in await Completion.filter(entry_id=entry.id).values("step_id", "points")
+    }
+    if not eligible(entry.status, required, done):
+        return
+    person = await Participant.filter(entries__id=entry.id).first()
+    if person is None or not person.email:
+        return
+    contest = await Contest.filter(id=entry.contest_id).select_related("brand").get()  # type: ignore[attr-defined]
+    # Once the contest has closed, its list is frozen: a late verdict changes nothing there.
+    if contest.status not in RUNNING:
+        return
+    await mail.queue(
+        kind="in-draw",
+        dedupe_key=f"in-draw:{entry.id}",
+        template="in_draw",
+        to_email=person.email,
+        to_name=person.display_name,
+        locale=person.locale,
+        now=now,
+        reply_to=contest.brand.reply_to,
+        brand=contest.brand,
+        contest=contest,
+        chances=weight(sum(done.values())),
+        optional_left=await Step.filter(contest_id=entry.contest_id, required=False)  # type: ignore[attr-defined]
+        .exclude(id__in=list(done))
+        .exists(),
+        contest_url=links.contest(contest.slug),
+        pseudonym=entry.public_id,
+    )

@@ -163,6 +163,9 @@ class Contest(Model):
     seed = fields.CharField(max_length=64, null=True)
     seed_commitment = fields.CharField(max_length=64, null=True)
     entry_chain_head = fields.CharField(max_length=64, default="0" * 64)
+    # How many entries there are, raised with the chain head as each entry joins: the
+    # contest page shows it without counting the entries.
+    entry_count = fields.IntField(default=0)
     created_at = fields.DatetimeField(auto_now_add=True)
     published_at = fields.DatetimeField(null=True)
     closed_at = fields.DatetimeField(null=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -10,10 +10,14 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from contests.i18n import current_locale, raw_gettext, raw_ngettext, use_locale
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+# The zone by its place ("Spain (Madrid) Time", "hora de España (Madrid)"): a reader
+# abroad knows at once which clock a time is on.
+WITH_ZONE = "d MMM y, HH:mm VVVV"
 
 
 def local_time(value: datetime | None, zone: str = "UTC", style: str = "medium") -> str:
@@ -23,6 +27,19 @@ def local_time(value: datetime | None, zone: str = "UTC", style: str = "medium")
     localised = value.astimezone(ZoneInfo(zone))
     pattern = {"medium": "d MMM y, HH:mm zzzz", "short": "d MMM, HH:mm"}.get(style, style)
     return format_datetime(localised, pattern, locale=current_locale())
+
+
+def time_tag(value: datetime | None, zone: str = "UTC") -> Markup:
+    """A UTC instant as a <time> element, in the contest's zone with that zone named.
+
+    Only the browser knows its reader's zone: the page's script writes the time again in
+    that zone when it differs, keeping this text beside it."""
+    if value is None:
+        return Markup("")
+    text = format_datetime(value.astimezone(ZoneInfo(zone)), WITH_ZONE, locale=current_locale())
+    return Markup('<time datetime="{}" data-zone="{}">{}</time>').format(
+        value.astimezone(UTC).isoformat(timespec="seconds"), zone, text
+    )
 
 
 @lru_cache(maxsize=1)
@@ -39,6 +56,7 @@ def environment() -> Environment:
         raw_gettext, raw_ngettext, newstyle=True
     )
     env.filters["local_time"] = local_time
+    env.filters["time_tag"] = time_tag
     env.globals["current_locale"] = current_locale
     return env
 

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+from starlette.routing import Router
 
 from contests import authoring, brands, entries, frozen, lifecycle, views
 from contests.authoring import ContestDraft, StepDraft
@@ -17,8 +18,12 @@ from contests.clock import utcnow
 from contests.models import Brand, Contest, Entry, Marketer, Participant, Step
 from oauth import identities
 from tests.conftest import Mailbox, eventually
+from web.app import app_routes
+from web.links import AppLinks
 
 BRAND_SITE = "shop.example.com"
+# The app's own links, on the tests' BASE_URL, for the emails the domain composes.
+LINKS = AppLinks(Router(app_routes()), "http://testserver")
 
 
 def unique(prefix: str) -> str:
@@ -187,7 +192,7 @@ async def entrant(
     entry = await entries.enter(contest, person, consented=True, locale=locale, now=utcnow())
     if complete:
         for step in await Step.filter(contest=contest):
-            await entries.record_completion(entry, step, utcnow())
+            await entries.record_completion(entry, step, utcnow(), links=LINKS)
     return entry
 
 
@@ -221,3 +226,21 @@ async def published_certificate(contest: Contest) -> dict[str, Any]:
     text = "".join([piece async for piece in await views.certificate(contest)])
     certificate: dict[str, Any] = json.loads(text)
     return certificate
+
+
+async def enter_on_the_web(
+    client: httpx.AsyncClient, mailbox: Mailbox, contest: Contest, *, name: str = ""
+) -> Entry:
+    """Sign in and take part the way a person does, from the contest page."""
+    address = email("player")
+    await sign_in(client, mailbox, address, f"/c/{contest.slug}")
+    if name:
+        await Participant.filter(email=address).update(display_name=name)
+    response = await client.post(
+        f"/c/{contest.slug}/enter",
+        data={"csrf_token": await csrf(client, f"/c/{contest.slug}"), "consent": "yes"},
+    )
+    assert response.status_code == 303, response.text
+    return await Entry.get(contest=contest, participant__email=address).prefetch_related(
+        "participant"
+    )

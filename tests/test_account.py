@@ -27,7 +27,7 @@ from contests.models import (
     WebSession,
 )
 from contests.settings import Settings
-from tests.factories import brand_with_marketer, csrf_of, frozen_list, live_contest
+from tests.factories import LINKS, brand_with_marketer, csrf_of, frozen_list, live_contest
 from tests.support.flows import app_with, local, signed_in, start, visitor
 from tests.support.oidc_mock import consent, oidc_provider, register
 from web.app import app_links
@@ -246,5 +246,5 @@ async def test_deleting_the_account_signs_out_and_keeps_only_what_the_draw_needs
 async def _complete_entry(contest: Contest, person: Participant) -> Entry:
     entry = await entries.enter(contest, person, consented=True, locale="en", now=utcnow())
     for step in await Step.filter(contest=contest):
-        await entries.record_completion(entry, step, utcnow())
+        await entries.record_completion(entry, step, utcnow(), links=LINKS)
     return entry

@@ -23,6 +23,7 @@ from contests.models import (
     Step,
 )
 from tests.factories import (
+    LINKS,
     brand_with_marketer,
     entrant,
     frozen_list,
@@ -53,9 +54,8 @@ async def _contest_with_every_case() -> Contest:
     later = now + timedelta(hours=1)
     await entrant(contest, complete=True)  # every step, the optional one too
     partial = await entrant(contest)
-    await record_completion(
-        partial, await Step.get(contest=contest, kind="code", required=True), now
-    )
+    required_code = await Step.get(contest=contest, kind="code", required=True)
+    await record_completion(partial, required_code, now, links=LINKS)
     disqualified = await entrant(contest, complete=True)
     await Entry.filter(id=disqualified.id).update(status=EntryStatus.DISQUALIFIED)
     too_late = await entrant(contest, complete=True)

@@ -64,7 +64,7 @@ async def test_the_right_code_typed_with_other_case_and_spaces_completes_the_ste
     async with _player(app, mailbox) as (player, contest, step):
         token = await csrf(player, f"/c/{contest.slug}")
         response = await _type(player, contest, step, "  aURORA   20 26 ", token)
-        assert response.headers["location"] == f"/c/{contest.slug}#step-{step.public_id}"
+        assert response.headers["location"] == f"/c/{contest.slug}#step-{step.public_id}-feedback"
         assert "Well found! “Find the code” is done." in await after_redirect(player, response)
     completion = await Completion.get(entry__contest=contest, step=step)
     assert completion.points == step.points
@@ -90,7 +90,7 @@ async def test_guessing_is_rate_limited_even_for_the_right_code(
             response = await _type(player, contest, step, f"guess {attempt}", token)
             assert "That is not the code." in await after_redirect(player, response)
         eleventh = await _type(player, contest, step, CODE, token)
-        assert eleventh.headers["location"] == f"/c/{contest.slug}#steps"
+        assert eleventh.headers["location"] == f"/c/{contest.slug}#step-{step.public_id}-feedback"
         assert "Too many attempts. Wait a few minutes" in await after_redirect(player, eleventh)
     assert not await _done(contest, step)
 
@@ -112,7 +112,7 @@ async def test_a_code_for_a_contest_not_entered_is_refused_with_a_clear_message(
     async with _player(app, mailbox, enter=False) as (player, contest, step):
         token = await csrf(player, f"/c/{contest.slug}")
         response = await _type(player, contest, step, CODE, token)
-        assert response.headers["location"] == f"/c/{contest.slug}#steps"
+        assert response.headers["location"] == f"/c/{contest.slug}#step-{step.public_id}-feedback"
         assert "Enter the contest first, then do the steps." in await after_redirect(
             player, response
         )

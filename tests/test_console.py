@@ -35,6 +35,7 @@ from contests.settings import Settings
 from tests.conftest import Mailbox, eventually
 from tests.factories import (
     BRAND_SITE,
+    LINKS,
     after_redirect,
     brand_with_marketer,
     browser,
@@ -462,7 +463,7 @@ async def test_a_marketer_fixes_a_live_steps_wording_without_touching_completed_
     contest = await live_contest(brand)
     step = await step_of(contest, "code")
     entry = await entrant(contest)
-    await record_completion(entry, step, utcnow())
+    await record_completion(entry, step, utcnow(), links=LINKS)
     path = f"/console/{brand.slug}/contests/{contest.id}"
     async with _console(app, mailbox, address) as console:
         response = await console.post(

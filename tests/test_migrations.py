@@ -52,3 +52,5 @@ def test_a_first_release_keeps_its_data_through_every_migration(
         "listed": 2,
         "certificate": {"format": "gymkana-draw/1", "order": ["b_"]},
     }
+    # The contest page's count of participants starts from the entries already there.
+    assert after["entry_counts"] == {"ruta": 1, "hecho": 0}

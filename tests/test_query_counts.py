@@ -12,6 +12,7 @@ from contests.models import Contest, Participant, Step
 from tests.conftest import Mailbox
 from tests.factories import (
     BRAND_SITE,
+    LINKS,
     brand_with_marketer,
     browser,
     email,
@@ -27,7 +28,7 @@ async def _entrants_with_progress(contest: Contest, count: int) -> None:
     steps = await Step.filter(contest=contest)
     for _ in range(count):
         entry = await entrant(contest)
-        await entries.record_completion(entry, steps[0], utcnow())
+        await entries.record_completion(entry, steps[0], utcnow(), links=LINKS)
 
 
 async def _more_steps(contest: Contest, count: int) -> None:
@@ -109,7 +110,7 @@ async def test_an_export_does_not_grow_with_the_contests_entered(database_url: s
         contest = await live_contest(brand)
         entry = await entries.enter(contest, person, consented=True, locale="es", now=utcnow())
         for step in await Step.filter(contest=contest):
-            await entries.record_completion(entry, step, utcnow())
+            await entries.record_completion(entry, step, utcnow(), links=LINKS)
 
     await enter_one()
     with counting_queries() as few:

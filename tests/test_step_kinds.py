@@ -24,7 +24,7 @@ from contests.steps.kind import CompletedBy
 from contests.steps.registry import KINDS
 from contests.tokens import Tokens
 from tests.conftest import SECRET
-from tests.factories import BRAND_SITE, brand_with_marketer, entrant, live_contest, step_of
+from tests.factories import BRAND_SITE, LINKS, brand_with_marketer, entrant, live_contest, step_of
 
 TOKENS = Tokens(SECRET)
 PAGE = f"https://{BRAND_SITE}/contract"
@@ -38,13 +38,13 @@ async def _visit(entry: Entry, step: Step, now: datetime) -> bool:
     evidence, _ = await visit.report_visit(
         TOKENS, token, origin=f"https://{BRAND_SITE}", page_url=PAGE, now=now
     )
-    judged = await completion.verify_evidence(evidence.id)
+    judged = await completion.verify_evidence(evidence.id, links=LINKS)
     assert judged is not None
     return judged.status is EvidenceStatus.VERIFIED
 
 
 async def _type_code(entry: Entry, step: Step, now: datetime) -> bool:
-    return await completion.submit(entry, step, {"code": " the  CODE "}, now)
+    return await completion.submit(entry, step, {"code": " the  CODE "}, now, links=LINKS)
 
 
 @dataclass(frozen=True)

@@ -146,12 +146,21 @@ async def _seed(site_origin: str) -> bool:
             actor=ACTOR,
         )
         await add_marketer(brand, MARKETER_EMAIL, name="Marta (Café Aurora)", actor=ACTOR, now=now)
-        contest = await create_contest(brand, _contest_draft(now), actor=ACTOR, now=now)
-        await _add_prizes(contest, now)
-        for draft in _step_drafts(site_origin):
-            await add_step(contest, draft, actor=ACTOR, now=now)
-        await publish(contest, actor=ACTOR, now=now)
+        await seed_contest(brand, _contest_draft(now), site_origin, now)
     return True
+
+
+async def seed_contest(
+    brand: Brand, draft: ContestDraft, site_origin: str, now: datetime
+) -> Contest:
+    """A published contest with the demo's prizes and its gymkana, every step of it: the
+    demo's own, and the tests' that look at every page a participant sees in it."""
+    contest = await create_contest(brand, draft, actor=ACTOR, now=now)
+    await _add_prizes(contest, now)
+    for step in _step_drafts(site_origin):
+        await add_step(contest, step, actor=ACTOR, now=now)
+    await publish(contest, actor=ACTOR, now=now)
+    return contest
 
 
 def _contest_draft(now: datetime) -> ContestDraft:

@@ -75,7 +75,9 @@ async def _answer(
         here = back if request.method == "POST" and back else request.url.path
         return redirect(login_path(request, here))
     if request.method == "POST" and back:
-        flash(request, message, "error", **params)  # type: ignore[arg-type]
+        # Shown beside the form when the route named what the form is about.
+        target = getattr(request.state, "flash_target", "")
+        flash(request, message, "error", target=target, **params)  # type: ignore[arg-type]
         return redirect(local_path(back))
     response = await page(request, "error.html", status=status, message=text, code=code)
     response.headers.update(headers or {})

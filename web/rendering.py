@@ -20,6 +20,7 @@ async def page(request: Request, template: str, status: int = 200, **context: An
     if flash:
         params = flash.get("params") or {}
         flash["message"] = translate(str(flash.get("message", "")), locale, **params)
+        flash["target"] = str(flash.get("target") or "")
     html = render(
         template,
         locale,

@@ -133,9 +133,29 @@ def request_locale(request: Request) -> str:
     return negotiate(request.headers.get("accept-language"), default)
 
 
-def flash(request: Request, message: str, kind: str = "info", **params: str | int) -> None:
-    """A message shown once on the next page; stored untranslated, shown translated."""
-    request.session["flash"] = {"message": message, "kind": kind, "params": params}
+def flash(
+    request: Request, message: str, kind: str = "info", *, target: str = "", **params: str | int
+) -> None:
+    """A message shown once on the next page; stored untranslated, shown translated.
+
+    ``target`` names the element of that page the message is about (a step): the page
+    shows the message there, where the person is looking, or at its top otherwise."""
+    request.session["flash"] = {
+        "message": message,
+        "kind": kind,
+        "target": target,
+        "params": params,
+    }
+
+
+def answer_at(request: Request, page_path: str, target: str) -> str:
+    """Where to show the answer to a form about ``target`` (an element of that page, such
+    as a step): the page at the message's own anchor. A refusal raised while handling the
+    form goes there too (web/errors.py). The message can take focus, so the browser
+    focuses it on arrival, script or not, and a screen reader reads it."""
+    request.state.back = f"{page_path}#{target}-feedback"
+    request.state.flash_target = target
+    return str(request.state.back)
 
 
 def pop_flash(request: Request) -> dict[str, Any] | None:

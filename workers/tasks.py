@@ -32,7 +32,7 @@ async def _enqueue(ctx: Ctx, job: str, object_id: int) -> None:
 
 
 async def verify_evidence(ctx: Ctx, evidence_id: int) -> str:
-    evidence = await completion.verify_evidence(evidence_id)
+    evidence = await completion.verify_evidence(evidence_id, links=ctx["links"])
     return "missing" if evidence is None else f"{evidence.status} {evidence.reason}".strip()
 
 

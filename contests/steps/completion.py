@@ -9,13 +9,16 @@ from datetime import datetime
 from contests.entries import completed_step_ids, record_completion, require_active, require_unlocked
 from contests.errors import N_, InvalidInput, NotAllowed
 from contests.lifecycle import accepting_entries, require_accepting
+from contests.links import Links
 from contests.models import Contest, Entry, EntryStatus, Evidence, EvidenceStatus, Step
 from contests.queries import ids
 from contests.steps.kind import Attempt, CompletedBy
 from contests.steps.registry import kind_of
 
 
-async def submit(entry: Entry, step: Step, form: Mapping[str, str], now: datetime) -> bool:
+async def submit(
+    entry: Entry, step: Step, form: Mapping[str, str], now: datetime, *, links: Links
+) -> bool:
     """Check a participant's submission; True when the step is now done."""
     contest = await Contest.get(id=entry.contest_id)  # type: ignore[attr-defined]
     require_accepting(contest, now)
@@ -28,7 +31,7 @@ async def submit(entry: Entry, step: Step, form: Mapping[str, str], now: datetim
     require_unlocked(step, await completed_step_ids(entry))
     if not await kind.submit(Attempt(contest, entry, step, now), form):
         return False
-    await record_completion(entry, step, now)
+    await record_completion(entry, step, now, links=links)
     return True
 
 
@@ -37,7 +40,7 @@ def wrong_answer(step: Step) -> str:
     return kind_of(step).wrong_answer
 
 
-async def verify_evidence(evidence_id: int) -> Evidence | None:
+async def verify_evidence(evidence_id: int, *, links: Links) -> Evidence | None:
     """A worker's verdict on reported evidence; running it twice changes nothing."""
     evidence = await Evidence.filter(id=evidence_id).prefetch_related("entry", "step").first()
     if evidence is None or evidence.status is not EvidenceStatus.PENDING:
@@ -59,7 +62,7 @@ async def verify_evidence(evidence_id: int) -> Evidence | None:
     if reason:
         evidence.status, evidence.reason = EvidenceStatus.REJECTED, reason
     else:
-        await record_completion(entry, step, evidence.reported_at)
+        await record_completion(entry, step, evidence.reported_at, links=links)
         evidence.status = EvidenceStatus.VERIFIED
     await evidence.save(update_fields=["status", "reason"])
     return evidence

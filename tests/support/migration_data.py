@@ -59,7 +59,7 @@ async def main(url: str) -> dict[str, Any]:
     await migrate(config=tortoise_config(url))
     await close()
     await Tortoise.init(config=tortoise_config(url))
-    from contests.models import Completion, Draw, Entry, Evidence, ListedEntry, Step
+    from contests.models import Completion, Contest, Draw, Entry, Evidence, ListedEntry, Step
 
     try:
         steps = {s.public_id: s.config for s in await Step.all()}
@@ -68,6 +68,7 @@ async def main(url: str) -> dict[str, Any]:
             for e in await Evidence.all()
         ]
         completions = await Completion.all().count()
+        entry_counts = {c.slug: c.entry_count for c in await Contest.all()}
         entry = await Entry.get(id=1)
         try:
             await Entry.create(
@@ -95,6 +96,7 @@ async def main(url: str) -> dict[str, Any]:
             "evidence": evidence,
             "completions": completions,
             "one_entry_each": one_entry_each,
+            "entry_counts": entry_counts,
         }
     finally:
         await close()

@@ -1,13 +1,15 @@
 """Real servers on loopback for the tests: an ASGI app under uvicorn, a WSGI app under
-werkzeug, each on a free port in a thread of its own, stopped when the block ends."""
+werkzeug, each on a free port in a thread of its own (or an ASGI app in the tests' own
+event loop), stopped when the block ends."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import uvicorn
@@ -43,6 +45,36 @@ def asgi_server(app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(10)
+        listener.close()
+
+
+class _InLoopServer(uvicorn.Server):
+    """uvicorn in the tests' own event loop: it leaves the test runner's signals alone."""
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@asynccontextmanager
+async def served_in_loop(app: Any) -> AsyncIterator[str]:
+    """Serve an ASGI app on 127.0.0.1 from the running event loop, so that it shares the
+    tests' database connections; yields its base URL. The app's lifespan is the caller's."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    server = _InLoopServer(uvicorn.Config(app, lifespan="off", log_level="warning"))
+    task = asyncio.create_task(server.serve(sockets=[listener]))
+    try:
+        while not server.started:
+            if task.done():
+                task.result()
+                raise RuntimeError("the test server stopped before it started")
+            await asyncio.sleep(0.01)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
         listener.close()
 
 

@@ -18,9 +18,17 @@ from contests.steps import completion, visit
 from contests.steps.registry import kind_of
 from oauth.identities import identities_of
 from web import forms
+from web.links import links
 from web.ratelimit import rate_limit
 from web.rendering import page, path, redirect
-from web.session import checked_form, flash, request_locale, require_viewer, viewer
+from web.session import (
+    answer_at,
+    checked_form,
+    flash,
+    request_locale,
+    require_viewer,
+    viewer,
+)
 from web.signin.providers import account_csp, providers
 from web.state import app_state
 
@@ -58,7 +66,7 @@ async def contest_page(request: Request) -> Response:
 
 async def enter_contest(request: Request) -> Response:
     slug = request.path_params["slug"]
-    request.state.back = path(request, "contest", slug=slug)
+    back = answer_at(request, path(request, "contest", slug=slug), "steps")
     participant = await require_viewer(request)
     form = await checked_form(request)
     contest = await views.public_contest(slug)
@@ -73,9 +81,10 @@ async def enter_contest(request: Request) -> Response:
         request,
         N_("You're in, %(name)s! Here is your first clue."),
         "success",
+        target="steps",
         name=participant.display_name or "",
     )
-    return redirect(path(request, "contest", slug=slug) + "#steps")
+    return redirect(back)
 
 
 async def go(request: Request) -> Response:
@@ -94,7 +103,9 @@ async def go(request: Request) -> Response:
 async def submit_step(request: Request) -> Response:
     """A step done from the contest page, whatever its kind (a code, an answer)."""
     slug = request.path_params["slug"]
-    request.state.back = path(request, "contest", slug=slug) + "#steps"
+    # Whatever answer or refusal follows is shown in the step's own block.
+    target = f"step-{request.path_params['step']}"
+    back = answer_at(request, path(request, "contest", slug=slug), target)
     participant = await require_viewer(request)
     form = await checked_form(request)
     contest = await views.public_contest(slug)
@@ -107,11 +118,17 @@ async def submit_step(request: Request) -> Response:
     fields = {
         name: forms.text(form, name, size) for name, size in kind_of(step).submission_fields.items()
     }
-    if await completion.submit(entry, step, fields, utcnow()):
-        flash(request, N_("Well found! “%(step)s” is done."), "success", step=step.title)
+    if await completion.submit(entry, step, fields, utcnow(), links=links(request)):
+        flash(
+            request,
+            N_("Well found! “%(step)s” is done."),
+            "success",
+            target=target,
+            step=step.title,
+        )
     else:
-        flash(request, completion.wrong_answer(step), "error")
-    return redirect(path(request, "contest", slug=slug) + f"#step-{step.public_id}")
+        flash(request, completion.wrong_answer(step), "error", target=target)
+    return redirect(back)
 
 
 async def draw_page(request: Request) -> Response:
