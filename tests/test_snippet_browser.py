@@ -67,7 +67,9 @@ async def chrome() -> AsyncIterator[Browser]:
         yield launched
 
 
-async def _playing(sites: Sites, *, locale: str = "en") -> tuple[Entry, Step]:
+async def _playing(
+    sites: Sites, *, locale: str = "en", proof: str = "snippet"
+) -> tuple[Entry, Step]:
     """An entry in a live contest of the demo brand: a visit to its origin page, a code."""
     now = utcnow()
     brand = await brands.create_brand(
@@ -92,7 +94,11 @@ async def _playing(sites: Sites, *, locale: str = "en") -> tuple[Entry, Step]:
         StepDraft(
             kind="visit",
             title="Where our coffee comes from",
-            settings={"target_url": f"{sites.brand}/en/origin.html", "dwell_seconds": DWELL},
+            settings={
+                "target_url": f"{sites.brand}/en/origin.html",
+                "dwell_seconds": DWELL,
+                "proof": proof,
+            },
         ),
         actor="test",
         now=now,
@@ -294,5 +300,25 @@ async def test_elsewhere_the_snippet_does_nothing(sites: Sites, chrome: Browser)
     api = [url for url in asked if "/api/" in url]
     assert len(api) == 1 and "not-a-token" in api[0], asked
     assert await page.locator("gymkana-progress").count() == 0
+    assert await _violations(page) == [] and said == []
+    await context.close()
+
+
+async def test_a_click_only_step_leads_on_to_the_brands_page_and_counts(
+    sites: Sites, chrome: Browser, worker: Any
+) -> None:
+    entry, step = await _playing(sites, proof="click")
+    context = await chrome.new_context(locale="en-GB")
+    page, said = await _watched(context)
+    link = visit_link_token(sites.tokens, entry, step)
+    await page.goto(f"{sites.app}/go/{link}")
+    assert not await Evidence.filter(entry=entry).exists()
+    # The form's answer redirects to the brand's site: our own page's policy allows it.
+    await page.click("main form button")
+    await page.wait_for_url(f"{sites.brand}/en/origin.html")
+    await page.wait_for_selector(f"{OVERLAY}[data-gymkana-state=counted]", timeout=20_000)
+    assert not await page.locator(f"{OVERLAY} [role=progressbar]").is_visible()
+    report = await Evidence.get(entry=entry)
+    assert report.status is EvidenceStatus.VERIFIED and report.data["proof"] == "click"
     assert await _violations(page) == [] and said == []
     await context.close()

@@ -23,16 +23,20 @@ from contests.settings import Settings
 from contests.steps import completion
 from contests.steps.visit import visit_link_token
 from contests.tokens import Tokens
-from tests.conftest import eventually
+from tests.conftest import Mailbox, eventually
 from tests.factories import (
     BRAND_SITE,
+    after_redirect,
     brand_with_marketer,
     browser,
     csrf,
     csrf_of,
+    draft_contest,
+    email,
     entrant,
     live_contest,
     page_text,
+    sign_in,
     step_of,
 )
 from tests.support.flows import app_with
@@ -629,3 +633,57 @@ async def test_a_visit_step_with_unknown_choices_is_refused(
             actor="test",
             now=utcnow(),
         )
+
+
+async def test_the_console_sets_a_section_counted_on_the_click_and_labels_it_weaker(
+    app: Any, worker: Any, mailbox: Mailbox
+) -> None:
+    address = email("marketer")
+    brand, _ = await brand_with_marketer(address)
+    contest = await draft_contest(brand)
+    path = f"/console/{brand.slug}/contests/{contest.id}"
+    async with browser(app, language="en") as console:
+        await sign_in(console, mailbox, address)
+        form = await console.get(path)
+        assert 'name="proof" value="click"' in form.text and 'name="pages"' in form.text
+        added = await console.post(
+            f"{path}/steps",
+            data={
+                "csrf_token": csrf_of(form.text),
+                "kind": "visit",
+                "title": "Our menu",
+                "target_url": f"{BRAND_ORIGIN}/menu/",
+                "dwell_seconds": "20",
+                "pages": "section",
+                "proof": "click",
+            },
+        )
+        shown = await after_redirect(console, added)
+    step = await Step.get(contest=contest)
+    assert step.config == {
+        "target_url": f"{BRAND_ORIGIN}/menu/",
+        "dwell_seconds": 0,  # nothing measures it without the snippet
+        "pages": "section",
+        "proof": "click",
+    }
+    assert "and any page under it" in shown
+    assert "counted on the click alone: weaker evidence" in shown
+
+
+async def test_the_contest_page_offers_a_click_only_step_as_a_form_to_the_brands_site(
+    app: Any, worker: Any, mailbox: Mailbox
+) -> None:
+    entry, step = await _visit_step(proof="click")
+    await entry.fetch_related("participant", "contest")
+    address = entry.participant.email if entry.participant else None
+    assert address is not None
+    async with browser(app, language="en") as player:
+        await sign_in(player, mailbox, address)
+        page = await player.get(f"/c/{entry.contest.slug}")
+    link = visit_link_token(_tokens(app), entry, step)
+    assert f'<form method="post" action="/go/{link}"' in page.text
+    assert "Following the link completes this step." in page_text(page)
+    # Browsers apply form-action to where the form's answer redirects: the brand's site.
+    policy = page.headers["content-security-policy"]
+    assert f"form-action 'self' https://{BRAND_SITE}:* http://{BRAND_SITE}:*" in policy
+    assert f"https://*.{BRAND_SITE}:*" in policy
