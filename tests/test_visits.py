@@ -515,16 +515,17 @@ async def test_only_the_brands_pages_may_read_where_a_visit_stands(
         assert "access-control-allow-origin" not in refused.headers
 
 
-async def test_asking_where_a_visit_stands_is_rate_limited(settings: Settings, app: Any) -> None:
+async def test_asking_about_a_visit_is_rate_limited(settings: Settings, app: Any) -> None:
     limited = settings.model_copy(update={"visit_status_limit": "3/minute"})
     async with app_with(limited, {}) as own, browser(own) as visitor:
         entry, step = await _playing()
         token = await _follow_step_link(visitor, own, entry, step)
-        for _ in range(3):
-            assert (await visitor.get(f"/api/visits/{token}/status")).status_code == 200
-        refused = await visitor.get(f"/api/visits/{token}/status")
-        assert refused.status_code == 429
-        assert _json_error(refused)["code"] == "rate_limited"
+        for path in (f"/api/visits/{token}", f"/api/visits/{token}/status"):
+            for _ in range(3):
+                assert (await visitor.get(path)).status_code == 200
+            refused = await visitor.get(path)
+            assert refused.status_code == 429
+            assert _json_error(refused)["code"] == "rate_limited"
         # Another visit has a limit of its own.
         other = await _follow_step_link(visitor, own, entry, step)
         assert (await visitor.get(f"/api/visits/{other}/status")).status_code == 200

@@ -25,7 +25,7 @@ from contests.brands import url_allowed
 from contests.entries import completed_step_ids, require_unlocked
 from contests.errors import N_, InvalidInput, NotAllowed, NotFound
 from contests.lifecycle import require_accepting
-from contests.models import Brand, Contest, Entry, Evidence, EvidenceStatus, Step
+from contests.models import Brand, Contest, Entry, Evidence, Step
 from contests.steps.kind import CompletedBy, StepKind
 from contests.tokens import Tokens
 from contests.urls import same_page
@@ -209,13 +209,9 @@ async def start_visit(
 
 async def _keep_click(
     entry: Entry, step: Step, nonce: str, page_url: str, now: datetime
-) -> Evidence | None:
-    """The click as evidence, unless one is already waiting or counted."""
-    kept = Evidence.filter(
-        entry=entry, step=step, status__in=[EvidenceStatus.PENDING, EvidenceStatus.VERIFIED]
-    )
-    if await kept.exists():
-        return None
+) -> Evidence:
+    """The click as evidence. A second click before the worker's verdict is judged too,
+    and counts once: completions are recorded once per entry and step."""
     return await Evidence.create(
         nonce=nonce,
         entry=entry,

@@ -140,9 +140,12 @@ def _status_body(status: VisitStatus) -> dict[str, Any]:
 async def visit_info(request: Request) -> Response:
     """What the overlay on the brand page says: which step was found, in whose language,
     and whether this page is one where the visit counts."""
+    state = app_state(request)
+    token: str = request.path_params["token"]
+    await rate_limit(request, state.settings.visit_status_limit, "visit-info", token[-24:])
     info = await visit_reports.describe_visit(
-        app_state(request).tokens,
-        request.path_params["token"],
+        state.tokens,
+        token,
         page_url=request.query_params.get("page", ""),
         now=utcnow(),
     )
