@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     sign_in_limit: str = "5/15 minutes"
     code_attempt_limit: str = "10/10 minutes"
     beacon_limit: str = "60/minute"
+    visit_status_limit: str = "60/minute"
     queue_name: str = Field(default="gymkana", pattern=r"^[A-Za-z0-9_.:-]+$")
     worker_max_jobs: int = Field(default=50, ge=1)
     worker_poll_delay: float = Field(default=0.05, gt=0)
@@ -107,6 +108,12 @@ class Settings(BaseSettings):
         elif len(self.secret_key) < 32:
             raise ValueError("SECRET_KEY must be at least 32 characters long")
         return self
+
+    @property
+    def origin(self) -> str:
+        """The app's origin (scheme, host and port), as a brand site's CSP names it."""
+        parts = urlsplit(self.base_url)
+        return f"{parts.scheme}://{parts.netloc}"
 
     @property
     def secure_cookies(self) -> bool:

@@ -14,10 +14,11 @@ address we cannot be sure of is one we do not allow, and never an exception.
 from __future__ import annotations
 
 import ipaddress
+import posixpath
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import idna
 
@@ -113,3 +114,44 @@ def _plain_ipv4(host: str) -> bool:
         return str(ipaddress.IPv4Address(host)) == host
     except ValueError:
         return False
+
+
+def same_page(target: str, page: str, *, section: bool = False, ignore: str = "") -> bool:
+    """True when ``page`` is the page ``target`` names or, for a ``section``, any page
+    under its path.
+
+    Compared as a person means an address, not byte for byte: the scheme does not count
+    (a site moves to https), nor a leading ``www.`` or the scheme's default port; the
+    path is taken with its %-escapes decoded, its dot segments resolved and without a
+    trailing slash; the fragment never counts. The query counts only when the target has
+    one: each of its parameters must then be on the page with the same value, which may
+    carry more (a campaign tag, say). A parameter named ``ignore`` is left out of both.
+    Under a section, ``/menu`` holds ``/menu/`` and ``/menu/drinks`` but not ``/menus``.
+    """
+    want, got = _page(target, ignore), _page(page, ignore)
+    if want is None or got is None or want[0] != got[0]:
+        return False
+    want_path, got_path = want[1], got[1]
+    if got_path != want_path and not (section and got_path.startswith(want_path + "/")):
+        return False
+    return want[2] <= got[2]
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+# What same_page compares: (host, port), path, query pairs.
+_Page = tuple[tuple[str, int | None], str, set[tuple[str, str]]]
+
+
+def _page(value: str, ignore: str) -> _Page | None:
+    """An address reduced to what ``same_page`` compares: site, path and query pairs."""
+    address = web_address(value)
+    if address is None:
+        return None
+    parts = urlsplit(value)
+    host = address.host.removeprefix("www.")
+    port = None if address.port == _DEFAULT_PORTS[address.scheme] else address.port
+    # normpath keeps a leading "//" (a POSIX rule): for a web path it is one slash. The
+    # site's root is "" so that every path under it starts with "/".
+    path = posixpath.normpath("/" + unquote(parts.path)).strip("/")
+    query = {(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != ignore}
+    return (host, port), "/" + path if path else "", query

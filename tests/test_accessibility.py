@@ -27,7 +27,7 @@ from contests.settings import Settings
 from tests.conftest import ROOT, Mailbox, eventually
 from tests.factories import LINKS, browser, csrf, email, link_in, sign_in, unique
 from tests.support.gymkana import chromium
-from tests.support.servers import served_in_loop
+from tests.support.servers import asgi_server_in_loop
 from tests.test_browser import CHROMIUM
 from web.demo import seed_contest
 
@@ -156,7 +156,7 @@ async def journey(
     }
     assert list(pages) == PAGES
     code_step = await Step.get(contest=entered, kind="code")
-    async with served_in_loop(app) as base:
+    async with asgi_server_in_loop(app) as base:
         yield Journey(base, session, pages, entered, code_step.public_id)
 
 

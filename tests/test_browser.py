@@ -10,7 +10,7 @@ import secrets
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from playwright.async_api import Browser, Page
+from playwright.async_api import Browser, Page, expect
 
 from tests.support.gymkana import chromium, gymkana_command
 from tests.support.servers import free_port
@@ -84,7 +84,8 @@ async def test_a_participant_plays_the_demo_and_the_marketer_draws_the_winner(
     await page.wait_for_selector("[data-testid=progress]")
 
     # The visit step leads to the brand's own site, where the snippet shows the overlay
-    # and, after the dwell time, reports the visit.
+    # and, after the dwell time, reports the visit; once the worker has verified it, the
+    # overlay says it counted.
     await page.locator("[data-testid=visit-link]").first.click()
     assert page.url.startswith(site)
     overlay = page.locator("[data-gymkana=overlay]")
@@ -92,7 +93,8 @@ async def test_a_participant_plays_the_demo_and_the_marketer_draws_the_winner(
     # The snippet takes its token out of the address bar (no leaking in shared links).
     assert "gk=" not in page.url
     assert re.search(r"paso 1 de 3", await overlay.inner_text(), re.IGNORECASE)
-    await page.wait_for_selector("[data-gymkana-state=sent]", timeout=20_000)
+    await page.wait_for_selector("[data-gymkana-state=counted]", timeout=20_000)
+    await expect(overlay.locator("[role=status]")).to_contain_text("¡Ha contado! 1 de 3")
 
     # The code is on the brand's menu page.
     await page.goto(f"{site}/es/carta.html")

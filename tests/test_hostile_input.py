@@ -160,11 +160,12 @@ ENDPOINTS = [
         "visit step", "marketer", CONTEST_PAGE + "/steps",
         {
             "kind": LINE, "title": LINE, "clue": BASIC, "points": LINE, "target_url": URL,
-            "dwell_seconds": LINE, "unlocks_after": LINE,
+            "dwell_seconds": LINE, "pages": LINE, "proof": LINE, "unlocks_after": LINE,
         },
         lambda w: {
             "kind": "visit", "title": "Our shops", "clue": "Where?\r\nLook.", "points": "1",
-            "target_url": PLAIN_URL, "dwell_seconds": "0", "unlocks_after": str(w.draft_step),
+            "target_url": PLAIN_URL, "dwell_seconds": "0", "pages": "section",
+            "proof": "click", "unlocks_after": str(w.draft_step),
         },
         page=CONTEST_PAGE,
     ),
@@ -202,6 +203,11 @@ ENDPOINTS = [
         lambda w: {"token": w.visit_token, "Origin": f"https://{BRAND_SITE}"},
         sends="get", saves=False,
     ),
+    Endpoint(
+        "visit status", "anyone", "/api/visits/{token}/status", {"token": PATH, "Origin": URL},
+        lambda w: {"token": w.visit_token, "Origin": f"https://{BRAND_SITE}"},
+        sends="get", saves=False,
+    ),
 ]  # fmt: skip
 
 # Generous limits: every hostile value must reach the code that reads it.
@@ -209,6 +215,7 @@ LIMITS = {
     "sign_in_limit": "100000/minute",
     "code_attempt_limit": "100000/minute",
     "beacon_limit": "100000/minute",
+    "visit_status_limit": "100000/minute",
 }
 
 

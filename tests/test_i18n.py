@@ -105,7 +105,7 @@ def test_catalogue_template_matches_the_code_and_templates(tmp_path: Path) -> No
     fresh = tmp_path / "messages.pot"
     command = [
         sys.executable, "-m", "babel.messages.frontend", "extract",
-        "-F", "babel.cfg", "-k", "N_", "-k", "gettext_", "-k", "translate",
+        "-F", "babel.cfg", "-k", "N_", "-k", "gettext_", "-k", "ngettext_:1,2", "-k", "translate",
         "--no-wrap", "--sort-by-file", "-o", str(fresh),
         "--project", "Gymkana", "--copyright-holder", "Gymkana contributors", ".",
     ]  # fmt: skip

@@ -16,7 +16,7 @@ from contests import closing, entries, jobs
 from contests.clock import utcnow
 from contests.models import Contest, Entry, Outbox, Participant, Step
 from contests.settings import Settings
-from contests.steps import visit
+from contests.steps import visit, visit_reports
 from contests.tokens import Tokens
 from tests.conftest import SECRET, Mailbox, eventually
 from tests.factories import (
@@ -39,9 +39,9 @@ CODE = "SECRET-42"
 async def _report_visit(entry: Entry, step: Step, now: datetime) -> int:
     """The snippet's report of a visit to the step's page; the worker judges it later."""
     link = visit.visit_link_token(TOKENS, entry, step)
-    target = await visit.start_visit(TOKENS, link, max_age=3600, now=now)
-    token = parse_qs(urlsplit(target).query)[visit.VISIT_PARAM][0]
-    evidence, _ = await visit.report_visit(
+    start = await visit.start_visit(TOKENS, link, max_age=3600, now=now)
+    token = parse_qs(urlsplit(start.target).query)[visit.VISIT_PARAM][0]
+    evidence, _ = await visit_reports.report_visit(
         TOKENS,
         token,
         origin=f"https://{BRAND_SITE}",

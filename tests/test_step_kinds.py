@@ -19,7 +19,7 @@ from contests.authoring import StepDraft
 from contests.clock import utcnow
 from contests.errors import GymkanaError, InvalidInput
 from contests.models import Completion, Contest, Entry, Evidence, EvidenceStatus, Step
-from contests.steps import completion, visit
+from contests.steps import completion, visit, visit_reports
 from contests.steps.kind import CompletedBy
 from contests.steps.registry import KINDS
 from contests.tokens import Tokens
@@ -33,9 +33,9 @@ PAGE = f"https://{BRAND_SITE}/contract"
 async def _visit(entry: Entry, step: Step, now: datetime) -> bool:
     """Follow the step's link, let the snippet report from the page, let a worker judge."""
     link = visit.visit_link_token(TOKENS, entry, step)
-    target = await visit.start_visit(TOKENS, link, max_age=3600, now=now)
-    token = parse_qs(urlsplit(target).query)[visit.VISIT_PARAM][0]
-    evidence, _ = await visit.report_visit(
+    start = await visit.start_visit(TOKENS, link, max_age=3600, now=now)
+    token = parse_qs(urlsplit(start.target).query)[visit.VISIT_PARAM][0]
+    evidence, _ = await visit_reports.report_visit(
         TOKENS, token, origin=f"https://{BRAND_SITE}", page_url=PAGE, now=now
     )
     judged = await completion.verify_evidence(evidence.id, links=LINKS)

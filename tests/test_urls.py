@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from contests.brands import clean_domain, host_allowed, url_allowed
 from contests.errors import InvalidInput
 from contests.models import Brand
-from contests.urls import domain_name, host_of, web_address
+from contests.urls import domain_name, host_of, same_page, web_address
 
 SITE = "shop.example.com"
 BRAND = Brand(site_domains=[SITE])
@@ -182,3 +182,76 @@ def test_a_kept_domain_is_one_a_browser_can_name(value: str) -> None:
         return
     assert domain_name(kept) == kept
     assert "." in kept or kept == "localhost"
+
+
+PAGE = f"https://{SITE}/origins"
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        PAGE,
+        f"http://{SITE}/origins",
+        f"https://WWW.{SITE}/origins",
+        f"https://{SITE}:443/origins",
+        f"https://{SITE}/origins/",
+        f"https://{SITE}/origins#farms",
+        f"https://{SITE}/origins?utm_source=newsletter",
+        f"https://{SITE}/%6Frigins",
+        f"https://{SITE}/menu/../origins",
+    ],
+)
+def test_the_same_page_is_known_whatever_its_scheme_www_slash_query_or_fragment(
+    page: str,
+) -> None:
+    assert same_page(PAGE, page)
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        f"https://{SITE}/",
+        f"https://{SITE}/origins/farms",
+        f"https://{SITE}/originsx",
+        f"https://{SITE}/Origins",
+        f"https://{SITE}:8443/origins",
+        f"https://blog.{SITE}/origins",
+        "https://evil.example/origins",
+        f"https://evil.example\\.{SITE}/origins",
+        "not an address",
+        "",
+    ],
+)
+def test_another_page_is_not_the_steps_page(page: str) -> None:
+    assert not same_page(PAGE, page)
+
+
+def test_a_section_holds_the_pages_under_its_path_only() -> None:
+    section = f"https://{SITE}/menu/"
+    for page in (f"https://{SITE}/menu", f"https://{SITE}/menu/drinks", f"http://{SITE}/menu/a/b"):
+        assert same_page(section, page, section=True)
+    for page in (f"https://{SITE}/menus", f"https://{SITE}/", f"https://{SITE}/shop/menu"):
+        assert not same_page(section, page, section=True)
+    assert same_page(f"https://{SITE}", f"https://{SITE}/anything", section=True)
+
+
+def test_a_query_on_the_steps_page_must_be_on_the_page_reported() -> None:
+    target = f"https://{SITE}/product?id=42&lang=en"
+    assert same_page(target, f"https://{SITE}/product?lang=en&id=42&utm=x")
+    assert not same_page(target, f"https://{SITE}/product?id=42")
+    assert not same_page(target, f"https://{SITE}/product?id=43&lang=en")
+    assert not same_page(target, f"https://{SITE}/product")
+    # The visit token's own parameter is not part of the page.
+    assert same_page(f"{PAGE}?gk=a", PAGE, ignore="gk")
+
+
+@PROPERTIES
+@given(st.one_of(URLISH, st.text()), st.one_of(URLISH, st.text()), st.booleans())
+def test_comparing_pages_never_raises_and_a_page_is_itself(
+    target: str, page: str, section: bool
+) -> None:
+    same_page(target, page, section=section)
+    assert same_page(page, page, section=section) == (web_address(page) is not None)
+    if same_page(target, page, section=section):
+        assert host_of(target) is not None and host_of(page) is not None
+        assert host_of(target).removeprefix("www.") == host_of(page).removeprefix("www.")  # type: ignore[union-attr]

@@ -326,8 +326,21 @@ class _Server(uvicorn.Server):
         yield
 
 
+def brand_csp(app_url: str) -> str:
+    """The strict policy a careful brand's site sends: the snippet needs only the app's
+    origin for its script and its requests, no inline script or style."""
+    parts = urlsplit(app_url)
+    app_origin = f"{parts.scheme}://{parts.netloc}"
+    return (
+        f"default-src 'self'; script-src 'self' {app_origin}; connect-src 'self' {app_origin}; "
+        "style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+        "form-action 'self'; frame-ancestors 'none'; require-trusted-types-for 'script'"
+    )
+
+
 class _BrandPages(StaticFiles):
-    """The brand's static site, its links to the app pointed at wherever the demo app listens."""
+    """The brand's static site, its links to the app pointed at wherever the demo app
+    listens, its pages under a strict Content-Security-Policy."""
 
     def __init__(self, app_origin: str) -> None:
         super().__init__(directory=SITE_DIR, html=True)
@@ -341,12 +354,16 @@ class _BrandPages(StaticFiles):
         status_code: int = 200,
     ) -> Response:
         path = Path(full_path)
-        if path.suffix != ".html" or self.app_origin == PASTED_APP_ORIGIN:
+        if path.suffix != ".html":
             return super().file_response(full_path, stat_result, scope, status_code)
         html = path.read_text(encoding="utf-8").replace(
             f'"{PASTED_APP_ORIGIN}/', f'"{self.app_origin}/'
         )
-        return HTMLResponse(html, status_code=status_code)
+        return HTMLResponse(
+            html,
+            status_code=status_code,
+            headers={"Content-Security-Policy": brand_csp(self.app_origin)},
+        )
 
 
 def brand_site(app_origin: str) -> Starlette:

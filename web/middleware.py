@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -9,6 +11,28 @@ PAGE_CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
+
+
+def page_csp(form_action: Iterable[str] = ()) -> str:
+    """The page policy, letting forms lead to the ``form_action`` sources as well.
+
+    Browsers apply ``form-action`` to where a form's answer redirects too.
+    """
+    sources = " ".join(form_action)
+    if not sources:
+        return PAGE_CSP
+    return PAGE_CSP.replace("form-action 'self'", f"form-action 'self' {sources}")
+
+
+def site_sources(domains: Iterable[str]) -> list[str]:
+    """CSP sources for a site's domains and their subdomains, on any port."""
+    return [
+        f"{scheme}://{sub}{domain}:*"
+        for domain in domains
+        # An IPv4 address has no subdomains.
+        for sub in (("",) if domain.replace(".", "").isdigit() else ("", "*."))
+        for scheme in ("https", "http")
+    ]
 
 
 class SecurityHeaders:

@@ -1,6 +1,6 @@
 """Real servers on loopback for the tests: an ASGI app under uvicorn, a WSGI app under
-werkzeug, each on a free port in a thread of its own (or an ASGI app in the tests' own
-event loop), stopped when the block ends."""
+werkzeug, each on a free port in a thread of its own, stopped when the block ends; or an
+ASGI app served from the test's own event loop, where the database connections live."""
 
 from __future__ import annotations
 
@@ -48,36 +48,6 @@ def asgi_server(app: Any) -> Iterator[str]:
         listener.close()
 
 
-class _InLoopServer(uvicorn.Server):
-    """uvicorn in the tests' own event loop: it leaves the test runner's signals alone."""
-
-    @contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
-@asynccontextmanager
-async def served_in_loop(app: Any) -> AsyncIterator[str]:
-    """Serve an ASGI app on 127.0.0.1 from the running event loop, so that it shares the
-    tests' database connections; yields its base URL. The app's lifespan is the caller's."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    server = _InLoopServer(uvicorn.Config(app, lifespan="off", log_level="warning"))
-    task = asyncio.create_task(server.serve(sockets=[listener]))
-    try:
-        while not server.started:
-            if task.done():
-                task.result()
-                raise RuntimeError("the test server stopped before it started")
-            await asyncio.sleep(0.01)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-        listener.close()
-
-
 @contextmanager
 def wsgi_server(app: Any) -> Iterator[str]:
     """Serve a WSGI app on 127.0.0.1; yields its base URL."""
@@ -90,3 +60,36 @@ def wsgi_server(app: Any) -> Iterator[str]:
         server.shutdown()
         thread.join(10)
         server.server_close()
+
+
+class _QuietServer(uvicorn.Server):
+    """Leaves signals to pytest."""
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@asynccontextmanager
+async def asgi_server_in_loop(app: Any) -> AsyncIterator[str]:
+    """Serve an ASGI app on 127.0.0.1 from the running event loop, so that it shares the
+    test's database connections; its lifespan is the caller's. Yields its base URL."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    config = uvicorn.Config(
+        app, lifespan="off", log_level="warning", http="h11", ws="none", loop="asyncio"
+    )
+    server = _QuietServer(config)
+    task = asyncio.create_task(server.serve(sockets=[listener]))
+    try:
+        deadline = asyncio.get_running_loop().time() + 10
+        while not server.started:
+            if task.done() or asyncio.get_running_loop().time() > deadline:
+                raise RuntimeError("the test server did not start")
+            await asyncio.sleep(0.01)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 10)
+        listener.close()

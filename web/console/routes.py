@@ -20,6 +20,7 @@ from web.links import absolute, links
 from web.queue import enqueue
 from web.rendering import page, path, redirect
 from web.session import checked_form, flash, request_locale, require_viewer
+from web.snippet.routes import snippet_tag
 from web.state import app_state
 
 
@@ -51,7 +52,8 @@ async def brand_home(request: Request) -> Response:
         "console/brand.html",
         brand=role.brand,
         contests=contests,
-        snippet=f'<script src="{absolute(request, "snippet")}" async></script>',
+        snippet=snippet_tag(request),
+        app_origin=app_state(request).settings.origin,
         audit_log=await audit.recent(role.brand, 20),
         team=await team(role.brand),
     )

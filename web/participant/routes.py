@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from contests import views
+from contests import jobs, views
 from contests.clock import utcnow
 from contests.entries import enter, entry_of, progress_of_entries
 from contests.errors import N_, NotFound
@@ -16,9 +16,12 @@ from contests.lifecycle import RUNNING, accepting_entries, phase
 from contests.models import Contest, ContestStatus, Entry, Step
 from contests.steps import completion, visit
 from contests.steps.registry import kind_of
+from contests.urls import host_of
 from oauth.identities import identities_of
 from web import forms
 from web.links import links
+from web.middleware import page_csp, site_sources
+from web.queue import enqueue
 from web.ratelimit import rate_limit
 from web.rendering import page, path, redirect
 from web.session import (
@@ -55,13 +58,15 @@ async def home(request: Request) -> Response:
 async def contest_page(request: Request) -> Response:
     contest = await views.public_contest(request.path_params["slug"])
     view = await views.contest_view(contest, await viewer(request), app_state(request).tokens)
-    return await page(
+    response = await page(
         request,
         "participant/contest.html",
         view=view,
         contest=contest,
         phase=phase(contest, utcnow()),
     )
+    response.headers["Content-Security-Policy"] = brand_form_csp(contest)
+    return response
 
 
 async def enter_contest(request: Request) -> Response:
@@ -88,16 +93,54 @@ async def enter_contest(request: Request) -> Response:
 
 
 async def go(request: Request) -> Response:
-    """A step link: checked, then on to the brand's page with a visit token."""
+    """A step link: checked, then on to the brand's page with a visit token. When the
+    click itself counts, a page asks for it: a GET changes nothing."""
     state = app_state(request)
-    target = await visit.start_visit(
+    start = await visit.start_visit(
         state.tokens,
         request.path_params["token"],
         max_age=state.settings.visit_link_hours * 3600,
         now=utcnow(),
     )
+    if start.counts_click:
+        response = await page(
+            request,
+            "participant/go.html",
+            step=start.step,
+            contest=start.contest,
+            site=host_of(start.target),
+            token=request.path_params["token"],
+        )
+        response.headers["Content-Security-Policy"] = brand_form_csp(start.contest)
+        return response
+    return _to_brand_page(start.target)
+
+
+async def follow_step_link(request: Request) -> Response:
+    """A step link followed from a form: on a step that counts the click, the click is
+    kept for a worker to verify."""
+    state = app_state(request)
+    await checked_form(request)
+    start = await visit.start_visit(
+        state.tokens,
+        request.path_params["token"],
+        max_age=state.settings.visit_link_hours * 3600,
+        now=utcnow(),
+        follow=True,
+    )
+    if start.evidence is not None:
+        await enqueue(request, jobs.VERIFY_EVIDENCE, start.evidence.id)
+    return _to_brand_page(start.target)
+
+
+def _to_brand_page(target: str) -> Response:
     # The target was checked against the brand's own domains: not an open redirect.
     return RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
+
+
+def brand_form_csp(contest: Contest) -> str:
+    """The page policy, letting a step's form lead on to the brand's site."""
+    return page_csp(site_sources(contest.brand.site_domains))
 
 
 async def submit_step(request: Request) -> Response:
@@ -181,4 +224,5 @@ routes = [
     Route("/c/{slug:slug}/draw", draw_page, name="draw"),
     Route("/c/{slug:slug}/draw.json", draw_json, name="draw_json"),
     Route("/go/{token}", go, name="go"),
+    Route("/go/{token}", follow_step_link, methods=["POST"], name="follow_step_link"),
 ]

@@ -23,7 +23,7 @@ from oauth.errors import SignInFailed
 from oauth.flow import Outcome, SignInFlows
 from oauth.providers import Provider
 from web.errors import status_of
-from web.middleware import PAGE_CSP
+from web.middleware import page_csp
 from web.rendering import local_path, login_path, page, path, redirect
 from web.session import checked_form, flash, request_locale, require_viewer, sign_in
 from web.session import viewer as current_viewer
@@ -137,10 +137,7 @@ def account_csp(request: Request) -> str:
 
     Browsers apply ``form-action`` to where a form's answer redirects too.
     """
-    origins = sign_in_flows(request).form_action_origins()
-    if not origins:
-        return PAGE_CSP
-    return PAGE_CSP.replace("form-action 'self'", "form-action 'self' " + " ".join(origins))
+    return page_csp(sign_in_flows(request).form_action_origins())
 
 
 def _away(url: str) -> Response:
