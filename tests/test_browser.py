@@ -91,7 +91,7 @@ async def test_a_participant_plays_the_demo_and_the_marketer_draws_the_winner(
     await overlay.wait_for()
     # The snippet takes its token out of the address bar (no leaking in shared links).
     assert "gk=" not in page.url
-    assert re.search(r"paso 1 de 3", await overlay.inner_text(), re.IGNORECASE)
+    assert re.search(r"paso 1 de 5", await overlay.inner_text(), re.IGNORECASE)
     await page.wait_for_selector("[data-gymkana-state=sent]", timeout=20_000)
 
     # The code is on the brand's menu page.
@@ -102,11 +102,11 @@ async def test_a_participant_plays_the_demo_and_the_marketer_draws_the_winner(
     await page.locator("li[data-kind=code] button").click()
     for _ in range(50):
         progress = await page.locator("[data-testid=progress]").inner_text()
-        if progress.startswith("2 de 3"):
+        if progress.startswith("2 de 5"):
             break
         await asyncio.sleep(0.2)
         await page.goto(contest_url)
-    assert progress.startswith("2 de 3"), progress
+    assert progress.startswith("2 de 5"), progress
     assert "sorteo" in (await page.locator("p.ok").first.inner_text())
 
     # The marketer closes the contest from the console; the worker draws.

@@ -19,7 +19,7 @@ from contests.steps.registry import kind_of
 from oauth.identities import identities_of
 from web import forms
 from web.ratelimit import rate_limit
-from web.rendering import page, path, redirect
+from web.rendering import local_path, page, path, redirect
 from web.session import checked_form, flash, request_locale, require_viewer, viewer
 from web.signin.providers import account_csp, providers
 from web.state import app_state
@@ -57,8 +57,11 @@ async def contest_page(request: Request) -> Response:
 
 
 async def enter_contest(request: Request) -> Response:
+    """Enter, then on to the contest's steps, or back to the page that offered entering
+    on the way (``?next=``, a path on this site: a scanned QR code's page)."""
     slug = request.path_params["slug"]
-    request.state.back = path(request, "contest", slug=slug)
+    on_the_way = local_path(request.query_params.get("next"), "")
+    request.state.back = on_the_way or path(request, "contest", slug=slug)
     participant = await require_viewer(request)
     form = await checked_form(request)
     contest = await views.public_contest(slug)
@@ -69,12 +72,11 @@ async def enter_contest(request: Request) -> Response:
         locale=request_locale(request),
         now=utcnow(),
     )
-    flash(
-        request,
-        N_("You're in, %(name)s! Here is your first clue."),
-        "success",
-        name=participant.display_name or "",
-    )
+    name = participant.display_name or ""
+    if on_the_way:
+        flash(request, N_("You're in, %(name)s!"), "success", name=name)
+        return redirect(on_the_way)
+    flash(request, N_("You're in, %(name)s! Here is your first clue."), "success", name=name)
     return redirect(path(request, "contest", slug=slug) + "#steps")
 
 
