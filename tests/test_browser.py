@@ -12,8 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from playwright.async_api import Browser, Page
 
-from tests.support.gymkana import chromium, gymkana_command
-from tests.support.servers import free_port
+from tests.support.gymkana import chromium, running_demo
 
 pytestmark = pytest.mark.browser
 
@@ -22,19 +21,8 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[dict[str, str]]:
-    """`gymkana demo` exactly as a newcomer runs it, on its own database and ports."""
-    port, site_port = free_port(), free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite://{tmp_path_factory.mktemp('demo') / 'demo.sqlite3'}",
-        "REDIS_URL": redis_url,
-        "QUEUE_NAME": f"demo-test-{secrets.token_hex(3)}",
-    }
-    for name in ("SECRET_KEY", "SMTP_URL", "BASE_URL"):
-        env.pop(name, None)
-    args = ["demo", "--port", str(port), "--site-port", str(site_port)]
-    with gymkana_command(args, env, f"http://127.0.0.1:{port}") as base:
-        yield {"base": base, "site": f"http://127.0.0.1:{site_port}"}
+    with running_demo(tmp_path_factory.mktemp("demo"), redis_url) as servers:
+        yield servers
 
 
 @pytest.fixture(scope="module")

@@ -552,3 +552,22 @@ async def test_a_step_that_is_not_a_qr_has_no_image(
 
 async def test_the_demo_page_of_qr_codes_exists_only_in_the_demo(client: httpx.AsyncClient) -> None:
     assert (await client.get("/demo/qr")).status_code == 404
+
+
+async def test_a_marketer_adds_a_qr_step_from_the_console_and_a_wrong_period_is_refused(
+    app: Any, worker: Any, mailbox: Mailbox
+) -> None:
+    async with _marketer(app, mailbox) as (client, contest, _, _):
+        console = f"/console/{contest.brand.slug}/contests/{contest.id}"
+        token = await csrf(client, console)
+        form = {"csrf_token": token, "kind": "qr", "title": "The tasting", "points": "1"}
+        refused = await client.post(f"{console}/steps", data={**form, "rotate_seconds": "5"})
+        assert "A rotating code changes every 10 to 600 seconds" in await after_redirect(
+            client, refused
+        )
+        assert not await Step.filter(contest=contest, title="The tasting").exists()
+        added = await client.post(f"{console}/steps", data={**form, "rotate_seconds": "45"})
+        assert "Step added." in await after_redirect(client, added)
+    step = await Step.get(contest=contest, title="The tasting")
+    assert step.kind == "qr" and step.config["rotate_seconds"] == 45
+    assert re.fullmatch(r"[0-9a-f]{64}", step.config["secret"])

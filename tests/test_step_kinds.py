@@ -86,6 +86,7 @@ RECIPES = {
             {"rotate_seconds": "601"},
             {"rotate_seconds": "-1"},
             {"rotate_seconds": "many"},
+            {"rotate_seconds": "²"},
         ],
         complete=_scan,
     ),

@@ -96,7 +96,7 @@ class Qr(StepKind[QrSettings]):
         self, brand: Brand, step_public_id: str, raw: Mapping[str, object]
     ) -> dict[str, Any]:
         given = str(raw.get("rotate_seconds") or "").strip()
-        period = int(given) if given.isdigit() and len(given) <= 4 else -1 if given else 0
+        period = int(given) if re.fullmatch(r"[0-9]{1,4}", given) else -1 if given else 0
         if period and not SHORTEST_PERIOD <= period <= LONGEST_PERIOD:
             raise InvalidInput(
                 N_(
