@@ -190,6 +190,8 @@ async def test_a_tampered_code_or_claim_is_refused(database_url: str, rotate: in
         f"{int(issued) + 600}.{mac}" if rotate else good[::-1],
         # A claim given someone's entry.
         good.replace("..", f".{entry.public_id}.") if rotate else good[1:],
+        # The same moment written otherwise.
+        "0" + good,
     ]
     for code in tampered:
         with pytest.raises(InvalidInput) as refused:

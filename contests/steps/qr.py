@@ -176,11 +176,12 @@ class Qr(StepKind[QrSettings]):
         parts = _CLAIM.fullmatch(claim)
         if parts is None:
             raise _invalid()
-        issued, entry = int(parts["issued"]), parts["entry"]
+        issued, entry = parts["issued"], parts["entry"]
+        # Signed as written: the same moment written otherwise ("0" in front) is not valid.
         expected = self._mac(step, f"claim:{issued}:{entry}", 22)
         if not hmac.compare_digest(parts["mac"], expected):
             raise _invalid()
-        age = now.timestamp() - issued
+        age = now.timestamp() - int(issued)
         # A minute ahead is a clock apart; more is a claim this step never made.
         if not -60 <= age <= CLAIM_SECONDS:
             raise InvalidInput(
@@ -195,7 +196,7 @@ class Qr(StepKind[QrSettings]):
                 N_("This link was made for someone else's scan: scan the QR code yourself."),
                 "qr_not_yours",
             )
-        return Proof(claim, _claim_ends(issued, now))
+        return Proof(claim, _claim_ends(int(issued), now))
 
 
 def _claim_ends(issued: float, now: datetime) -> datetime:
