@@ -12,8 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from tests.support.gymkana import chromium, gymkana_command
-from tests.support.servers import free_port
+from tests.support.gymkana import chromium, running_demo
 
 pytestmark = pytest.mark.browser
 
@@ -22,19 +21,8 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[dict[str, str]]:
-    """`gymkana demo` exactly as a newcomer runs it, on its own database and ports."""
-    port, site_port = free_port(), free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite://{tmp_path_factory.mktemp('demo') / 'demo.sqlite3'}",
-        "REDIS_URL": redis_url,
-        "QUEUE_NAME": f"demo-test-{secrets.token_hex(3)}",
-    }
-    for name in ("SECRET_KEY", "SMTP_URL", "BASE_URL"):
-        env.pop(name, None)
-    args = ["demo", "--port", str(port), "--site-port", str(site_port)]
-    with gymkana_command(args, env, f"http://127.0.0.1:{port}") as base:
-        yield {"base": base, "site": f"http://127.0.0.1:{site_port}"}
+    with running_demo(tmp_path_factory.mktemp("demo"), redis_url) as servers:
+        yield servers
 
 
 @pytest.fixture(scope="module")
@@ -92,9 +80,9 @@ async def test_a_participant_plays_the_demo_and_the_marketer_draws_the_winner(
     await overlay.wait_for()
     # The snippet takes its token out of the address bar (no leaking in shared links).
     assert "gk=" not in page.url
-    assert re.search(r"paso 1 de 3", await overlay.inner_text(), re.IGNORECASE)
+    assert re.search(r"paso 1 de 5", await overlay.inner_text(), re.IGNORECASE)
     await page.wait_for_selector("[data-gymkana-state=counted]", timeout=20_000)
-    await expect(overlay.locator("[role=status]")).to_contain_text("¡Ha contado! 1 de 3")
+    await expect(overlay.locator("[role=status]")).to_contain_text("¡Ha contado! 1 de 5")
 
     # The code is on the brand's menu page.
     await page.goto(f"{site}/es/carta.html")
@@ -104,11 +92,11 @@ async def test_a_participant_plays_the_demo_and_the_marketer_draws_the_winner(
     await page.locator("li[data-kind=code] button").click()
     for _ in range(50):
         progress = await page.locator("[data-testid=progress]").inner_text()
-        if progress.startswith("2 de 3"):
+        if progress.startswith("2 de 5"):
             break
         await asyncio.sleep(0.2)
         await page.goto(contest_url)
-    assert progress.startswith("2 de 3"), progress
+    assert progress.startswith("2 de 5"), progress
     assert "sorteo" in (await page.locator("p.ok").first.inner_text())
 
     # The marketer closes the contest from the console; the worker draws.

@@ -176,6 +176,12 @@ ENDPOINTS = [
         page=CONTEST_PAGE,
     ),
     Endpoint(
+        "qr step", "marketer", CONTEST_PAGE + "/steps",
+        {"title": LINE, "clue": BASIC, "rotate_seconds": LINE},
+        lambda w: {"kind": "qr", "title": "The poster", "clue": "Near", "rotate_seconds": "30"},
+        page=CONTEST_PAGE,
+    ),
+    Endpoint(
         "edit step", "marketer", CONTEST_PAGE + "/steps/{draft_step}",
         {"title": LINE, "clue": BASIC},
         lambda w: {"title": "Our origins, again", "clue": "Look\r\nagain"},

@@ -19,7 +19,7 @@ from contests.authoring import StepDraft
 from contests.clock import utcnow
 from contests.errors import GymkanaError, InvalidInput
 from contests.models import Completion, Contest, Entry, Evidence, EvidenceStatus, Step
-from contests.steps import completion, visit, visit_reports
+from contests.steps import completion, qr, visit, visit_reports
 from contests.steps.kind import CompletedBy
 from contests.steps.registry import KINDS
 from contests.tokens import Tokens
@@ -47,6 +47,14 @@ async def _type_code(entry: Entry, step: Step, now: datetime) -> bool:
     return await completion.submit(entry, step, {"code": " the  CODE "}, now, links=LINKS)
 
 
+async def _scan(entry: Entry, step: Step, now: datetime) -> bool:
+    """Scan the screen's code (a rotating one), then press the scan page's button."""
+    await entry.fetch_related("contest", "participant")
+    code = qr.QR.screen_code(step, now).code
+    scanned = await qr.scan(entry.contest, step.public_id, code, entry.participant, now)
+    return await completion.submit(entry, step, {"proof": scanned.proof.code}, now, links=LINKS)
+
+
 @dataclass(frozen=True)
 class Recipe:
     valid: Mapping[str, object]
@@ -70,6 +78,17 @@ RECIPES = {
         valid={"code": "The code"},
         invalid=[{}, {"code": "   "}],
         complete=_type_code,
+    ),
+    "qr": Recipe(
+        valid={"rotate_seconds": "30"},
+        invalid=[
+            {"rotate_seconds": "5"},
+            {"rotate_seconds": "601"},
+            {"rotate_seconds": "-1"},
+            {"rotate_seconds": "many"},
+            {"rotate_seconds": "²"},
+        ],
+        complete=_scan,
     ),
 }
 NAMES = sorted(KINDS)

@@ -23,12 +23,14 @@ from contests.settings import Settings
 from contests.tokens import Tokens
 from oauth.flow import SignInFlows, StateStore
 from oauth.providers import environment, load_providers
-from web import errors, health, mailbox
+from web import demo_qr, errors, health, mailbox
+from web.console import qr as console_qr
 from web.console import routes as console
 from web.limiter import Limiter
 from web.links import AppLinks
 from web.middleware import SecurityHeaders
 from web.participant import account
+from web.participant import qr as participant_qr
 from web.participant import routes as participant
 from web.signin import email as email_sign_in
 from web.signin import providers as provider_sign_in
@@ -44,13 +46,16 @@ def app_routes() -> list[BaseRoute]:
     """Every route of the app, named: pages, sign-in, console, snippet, health."""
     return [
         *participant.routes,
+        *participant_qr.routes,
         *email_sign_in.routes,
         *provider_sign_in.routes,
         *account.routes,
         *console.routes,
+        *console_qr.routes,
         *snippet.routes,
         *health.routes,
         *mailbox.routes,
+        *demo_qr.routes,
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
 

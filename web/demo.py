@@ -1,7 +1,8 @@
 """`gymkana demo`: the web app, a worker and a small brand site in one process, on SQLite.
 
 A newcomer runs one command and can play a whole contest: sign in through the demo mailbox,
-follow a visit step to the brand's site, find the secret code there, and close the contest
+follow a visit step to the brand's site, find the secret code there, scan the QR codes of
+the shop's poster and of the tasting's screen (shown on a demo page), and close the contest
 from the console to watch the draw.
 """
 
@@ -53,6 +54,8 @@ BRAND_NAME = "Café Aurora"
 BRAND_SLUG = slugify(BRAND_NAME)
 MARKETER_EMAIL = "marketer@demo.gymkana.test"
 MENU_CODE = "AURORA-2026"
+# The rotating code on the tasting's screen: short, so that trying the demo shows it change.
+TASTING_SCREEN_SECONDS = 15
 ACTOR = "demo"
 LOOPBACK_NAMES = ("127.0.0.1", "localhost")
 WILDCARD_HOSTS = ("", "0.0.0.0", "::")  # noqa: S104 - names of "every interface", not a bind
@@ -230,6 +233,27 @@ def _step_drafts(site_origin: str) -> list[StepDraft]:
             required=True,
             settings={"code": MENU_CODE},
         ),
+        StepDraft(
+            kind="qr",
+            title="El cartel de la tienda",
+            clue=(
+                "En nuestra tienda de Malasaña hay un cartel junto a la caja con un código QR: "
+                "escanéalo con la cámara del móvil."
+            ),
+            points=1,
+            required=False,
+        ),
+        StepDraft(
+            kind="qr",
+            title="La pantalla de la cata",
+            clue=(
+                "En la cata de los sábados proyectamos un código QR que cambia cada "
+                f"{TASTING_SCREEN_SECONDS} segundos: escanéalo allí mismo, una foto no sirve."
+            ),
+            points=2,
+            required=False,
+            settings={"rotate_seconds": TASTING_SCREEN_SECONDS},
+        ),
     ]
 
 
@@ -280,6 +304,8 @@ def _banner(
     lines += [
         "  Code step         the secret code is on the brand's menu page "
         f"({site_origin}/es/carta.html)",
+        f"  QR steps          {url('demo_qr')}  (the shop's poster and the tasting's screen: "
+        "scan them, or open the link beneath each)",
         f"  Database          {settings.database_url}"
         + ("  (demo data created now)" if seeded else "  (demo data from an earlier run)"),
         *_notes(demo, site_origin, settings),
@@ -290,6 +316,7 @@ def _banner(
         "  3. Open the demo contest and enter it.",
         "  4. Follow a visit step: stay 5 s on the brand page; the overlay says when it counted.",
         "  5. Find the code on the brand's menu page and type it into the code step.",
+        f"     Scan the QR steps' codes at {url('demo_qr')} (or open the link beneath each).",
         f"  6. In another browser or a private window, sign in as {MARKETER_EMAIL}, open the "
         "contest in the console, press “Close now”, then see the winners and their email in "
         "the mailbox.",

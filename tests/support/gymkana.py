@@ -3,6 +3,8 @@ answering on loopback, and Debian's chromium to look at it."""
 
 from __future__ import annotations
 
+import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -14,6 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.async_api import Browser, async_playwright
+
+from tests.support.servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 CHROMIUM_ARGS = [
@@ -72,3 +76,21 @@ async def chromium(executable: str) -> AsyncIterator[Browser]:
         browser = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield browser
         await browser.close()
+
+
+@contextmanager
+def running_demo(database_dir: Path, redis_url: str) -> Iterator[dict[str, str]]:
+    """`gymkana demo` exactly as a newcomer runs it, on its own database and ports;
+    yields the app's and the brand site's base addresses."""
+    port, site_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite://{database_dir / 'demo.sqlite3'}",
+        "REDIS_URL": redis_url,
+        "QUEUE_NAME": f"demo-test-{secrets.token_hex(3)}",
+    }
+    for name in ("SECRET_KEY", "SMTP_URL", "BASE_URL"):
+        env.pop(name, None)
+    args = ["demo", "--port", str(port), "--site-port", str(site_port)]
+    with gymkana_command(args, env, f"http://127.0.0.1:{port}") as base:
+        yield {"base": base, "site": f"http://127.0.0.1:{site_port}"}

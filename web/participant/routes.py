@@ -23,7 +23,7 @@ from web.links import links
 from web.middleware import page_csp, site_sources
 from web.queue import enqueue
 from web.ratelimit import rate_limit
-from web.rendering import page, path, redirect
+from web.rendering import local_path, page, path, redirect
 from web.session import (
     answer_at,
     checked_form,
@@ -70,8 +70,14 @@ async def contest_page(request: Request) -> Response:
 
 
 async def enter_contest(request: Request) -> Response:
+    """Enter, then on to the contest's steps, or back to the page that offered entering
+    on the way (``?next=``, a path on this site: a scanned QR code's page)."""
     slug = request.path_params["slug"]
-    back = answer_at(request, path(request, "contest", slug=slug), "steps")
+    on_the_way = local_path(request.query_params.get("next"), "")
+    if on_the_way:
+        request.state.back = on_the_way
+    else:
+        answer_at(request, path(request, "contest", slug=slug), "steps")
     participant = await require_viewer(request)
     form = await checked_form(request)
     contest = await views.public_contest(slug)
@@ -82,14 +88,18 @@ async def enter_contest(request: Request) -> Response:
         locale=request_locale(request),
         now=utcnow(),
     )
+    name = participant.display_name or ""
+    if on_the_way:
+        flash(request, N_("You're in, %(name)s!"), "success", name=name)
+        return redirect(on_the_way)
     flash(
         request,
         N_("You're in, %(name)s! Here is your first clue."),
         "success",
         target="steps",
-        name=participant.display_name or "",
+        name=name,
     )
-    return redirect(back)
+    return redirect(request.state.back)
 
 
 async def go(request: Request) -> Response:

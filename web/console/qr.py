@@ -1,0 +1,67 @@
+"""A qr step's code in the console: its images to print, and the full-screen page that
+shows a rotating code at an event. Like every console route, each checks the
+marketer's role for the brand: a code is not shown before it is printed or put on a
+screen, and a rotating one only ever on the marketer's screen."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from contests.errors import N_, NotFound
+from contests.models import Contest, Marketer, Step
+from contests.steps.qr import QR
+from web import qr_images
+from web.console.routes import _contest, _role
+from web.rendering import page
+
+STEP = "/console/{brand:slug}/contests/{contest:rowid}/steps/{step:rowid}"
+
+
+async def _qr_step(request: Request) -> tuple[Marketer, Contest, Step]:
+    role = await _role(request)
+    contest = await _contest(request, role)
+    step = await Step.filter(id=request.path_params["step"], contest=contest, kind=QR.name).first()
+    if step is None:
+        raise NotFound(N_("This contest has no such QR step."), "qr_not_found")
+    return role, contest, step
+
+
+def _image(kind: str) -> Callable[[Request], Awaitable[Response]]:
+    async def image(request: Request) -> Response:
+        _, contest, step = await _qr_step(request)
+        return qr_images.image(request, contest, step, kind)
+
+    return image
+
+
+async def screen(request: Request) -> Response:
+    """The step's code, big, for a screen; a rotating one changes in place."""
+    role, contest, step = await _qr_step(request)
+    return await page(
+        request,
+        "console/qr_screen.html",
+        brand=role.brand,
+        contest=contest,
+        step=step,
+        screen=qr_images.screen(request, contest, step),
+    )
+
+
+async def screen_code(request: Request) -> Response:
+    """What the screen page's script asks for when the code changes."""
+    _, contest, step = await _qr_step(request)
+    return JSONResponse(
+        qr_images.screen(request, contest, step), headers={"Cache-Control": "no-store"}
+    )
+
+
+routes = [
+    Route(STEP + "/qr.svg", _image("svg"), name="console_qr_svg"),
+    Route(STEP + "/qr.png", _image("png"), name="console_qr_png"),
+    Route(STEP + "/screen", screen, name="console_qr_screen"),
+    Route(STEP + "/screen.json", screen_code, name="console_qr_screen_code"),
+]
