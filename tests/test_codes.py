@@ -90,7 +90,7 @@ async def test_guessing_is_rate_limited_even_for_the_right_code(
             response = await _type(player, contest, step, f"guess {attempt}", token)
             assert "That is not the code." in await after_redirect(player, response)
         eleventh = await _type(player, contest, step, CODE, token)
-        assert eleventh.headers["location"] == f"/c/{contest.slug}#steps"
+        assert eleventh.headers["location"] == f"/c/{contest.slug}#step-{step.public_id}"
         assert "Too many attempts. Wait a few minutes" in await after_redirect(player, eleventh)
     assert not await _done(contest, step)
 

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from tortoise.exceptions import DBConnectionError
 
-from contests.errors import N_, GymkanaError
+from contests.errors import N_, GymkanaError, Message
 from contests.i18n import translate
 from web.rendering import local_path, login_path, page, redirect
 from web.session import flash, request_locale
@@ -54,7 +54,7 @@ async def _answer(
     request: Request,
     status: int,
     code: str,
-    message: str,
+    message: Message,
     params: dict[str, object],
     headers: Mapping[str, str] | None = None,
 ) -> Response:
@@ -71,7 +71,9 @@ async def _answer(
         here = back if request.method == "POST" and back else request.url.path
         return redirect(login_path(request, here))
     if request.method == "POST" and back:
-        flash(request, message, "error", **params)  # type: ignore[arg-type]
+        # A route that knows which step the form was for has the message shown there.
+        at = str(getattr(request.state, "message_at", ""))
+        flash(request, message, "error", at=at, **params)  # type: ignore[arg-type]
         return redirect(local_path(back))
     response = await page(request, "error.html", status=status, message=text, code=code)
     response.headers.update(headers or {})

@@ -16,7 +16,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 
 from contests.clock import utcnow
-from contests.errors import N_, InvalidInput, NotAllowed, NotSignedIn
+from contests.errors import N_, InvalidInput, Message, NotAllowed, NotSignedIn
 from contests.i18n import negotiate, normalise
 from contests.models import Participant
 from oauth import sessions
@@ -133,9 +133,15 @@ def request_locale(request: Request) -> str:
     return negotiate(request.headers.get("accept-language"), default)
 
 
-def flash(request: Request, message: str, kind: str = "info", **params: str | int) -> None:
-    """A message shown once on the next page; stored untranslated, shown translated."""
-    request.session["flash"] = {"message": message, "kind": kind, "params": params}
+def flash(
+    request: Request, message: Message, kind: str = "info", *, at: str = "", **params: str | int
+) -> None:
+    """A message shown once on the next page; stored untranslated, shown translated.
+
+    ``at`` names what the message is about (a step's public id), so that the page shows
+    it there, where the person is looking, instead of at the top.
+    """
+    request.session["flash"] = {"message": message, "kind": kind, "params": params, "at": at}
 
 
 def pop_flash(request: Request) -> dict[str, Any] | None:

@@ -18,7 +18,7 @@ from contests.steps import completion, visit
 from contests.steps.registry import kind_of
 from oauth.identities import identities_of
 from web import forms
-from web.ratelimit import rate_limit
+from web.ratelimit import client_address, rate_limit
 from web.rendering import page, path, redirect
 from web.session import checked_form, flash, request_locale, require_viewer, viewer
 from web.signin.providers import account_csp, providers
@@ -102,16 +102,25 @@ async def submit_step(request: Request) -> Response:
     step = await Step.filter(contest=contest, public_id=request.path_params["step"]).first()
     if entry is None or step is None:
         raise NotFound(N_("Enter the contest first, then do the steps."), "no_entry")
+    # From here on, what is said about the form is shown next to its step.
+    here = path(request, "contest", slug=slug) + f"#step-{step.public_id}"
+    request.state.back, request.state.message_at = here, step.public_id
     settings = app_state(request).settings
     await rate_limit(request, settings.code_attempt_limit, "step", entry.public_id, step.public_id)
+    # One device trying answers or codes through many accounts.
+    await rate_limit(
+        request, settings.step_client_limit, "step-client", client_address(request), step.public_id
+    )
+    kind = kind_of(step)
     fields = {
-        name: forms.text(form, name, size) for name, size in kind_of(step).submission_fields.items()
+        name: forms.text(form, name, size, multiline=name in kind.multiline_fields)
+        for name, size in kind.submission_fields.items()
     }
     if await completion.submit(entry, step, fields, utcnow()):
-        flash(request, N_("Well found! “%(step)s” is done."), "success", step=step.title)
+        flash(request, kind.done_message, "success", at=step.public_id, step=step.title)
     else:
-        flash(request, completion.wrong_answer(step), "error")
-    return redirect(path(request, "contest", slug=slug) + f"#step-{step.public_id}")
+        flash(request, completion.wrong_answer(step), "error", at=step.public_id)
+    return redirect(here)
 
 
 async def draw_page(request: Request) -> Response:
