@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from contests import audit
@@ -53,16 +52,16 @@ def no_tries_left() -> NotAllowed:
 
 async def count_try(entry: Entry, step: Step, limit: int, now: datetime) -> int:
     """Count one try at the step and return how many are left after it; NotAllowed when
-    none were left. The count is one conditional update, so that tries sent at the same
-    moment cannot go over the limit together."""
+    none were left. The row is locked while counting, so that tries sent at the same
+    moment neither go over the limit nor are told the same number of tries left."""
     row = await _row(entry, step, now)
-    counted = await Answer.filter(id=row.id, attempts__lt=limit).update(
-        attempts=F("attempts") + 1, updated_at=now
-    )
-    if not counted:
-        raise no_tries_left()
-    used = await Answer.get(id=row.id).only("id", "attempts")
-    return max(limit - used.attempts, 0)
+    async with in_transaction():
+        locked = await Answer.select_for_update().get(id=row.id)
+        if locked.attempts >= limit:
+            raise no_tries_left()
+        locked.attempts, locked.updated_at = locked.attempts + 1, now
+        await locked.save(update_fields=["attempts", "updated_at"])
+    return limit - locked.attempts
 
 
 async def save_words(entry: Entry, step: Step, text: str, now: datetime) -> Answer:

@@ -182,6 +182,7 @@ async def test_a_locked_step_is_refused(database_url: str, name: str) -> None:
     entry = await entrant(contest)
     assert not await _attempt(name, entry, step, utcnow())
     assert not await Completion.filter(entry=entry).exists()
+    assert not await Answer.filter(entry=entry).exists()
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -191,6 +192,7 @@ async def test_a_closed_contest_is_refused(database_url: str, name: str) -> None
     after_the_end = contest.ends_at + timedelta(minutes=1)
     assert not await _attempt(name, entry, step, after_the_end)
     assert not await Completion.filter(entry=entry).exists()
+    assert not await Answer.filter(entry=entry).exists()
 
 
 @pytest.mark.parametrize("name", NAMES)
