@@ -20,11 +20,16 @@ from contests.steps import completion
 from tests.conftest import Mailbox
 from tests.factories import (
     added_step,
+    after_redirect,
     brand_with_marketer,
+    browser,
     csrf,
+    draft_contest,
+    email,
     entrant,
     live_contest,
     player,
+    sign_in,
     step_html,
     step_of,
 )
@@ -259,3 +264,23 @@ async def test_the_participants_export_holds_the_answer_and_the_reply(database_u
     [kept] = mine["answers"]
     assert kept["answer"] == WORDS and kept["kind"] == "opinion"
     assert kept["reply"]["text"] == "Thank you!" and kept["reply"]["signed"] == "Marta"
+
+
+async def test_a_marketer_adds_an_opinion_step_in_the_console(
+    app: Any, worker: Any, mailbox: Mailbox
+) -> None:
+    address = email("marketer")
+    brand, _ = await brand_with_marketer(address)
+    contest = await draft_contest(brand)
+    path = f"/console/{brand.slug}/contests/{contest.id}"
+    async with browser(app, language="es") as console:
+        await sign_in(console, mailbox, address, path)
+        form = {"kind": "opinion", "title": "Cuéntanos", "question": QUESTION, "max_length": "300"}
+        response = await console.post(
+            f"{path}/steps", data={"csrf_token": await csrf(console, path), **form}
+        )
+        assert "Paso añadido." in await after_redirect(console, response)
+        page = html.unescape((await console.get(path)).text)
+    assert QUESTION in page and "de 10 a 300 caracteres" in page
+    step = await step_of(contest, "opinion")
+    assert step.config == {"question": QUESTION, "min_length": 10, "max_length": 300}

@@ -24,12 +24,17 @@ from contests.steps.quiz import normalise_answer
 from tests.conftest import Mailbox
 from tests.factories import (
     added_step,
+    after_redirect,
     brand_with_marketer,
+    browser,
     csrf,
+    draft_contest,
+    email,
     entrant,
     live_contest,
     page_text,
     player,
+    sign_in,
     step_html,
     step_of,
 )
@@ -276,3 +281,26 @@ async def test_blank_rows_between_choices_keep_each_mark_on_its_choice(database_
     assert step.config["right"] == [2]
     entry = await entrant(contest)
     assert await completion.submit(entry, step, {"choice": "2"}, utcnow())
+
+
+async def test_a_marketer_adds_a_quiz_in_the_console_and_sees_which_choice_is_right(
+    app: Any, worker: Any, mailbox: Mailbox
+) -> None:
+    address = email("marketer")
+    brand, _ = await brand_with_marketer(address)
+    contest = await draft_contest(brand)
+    path = f"/console/{brand.slug}/contests/{contest.id}"
+    async with browser(app, language="en") as console:
+        await sign_in(console, mailbox, address, path)
+        form = {"kind": "quiz", "title": "The roasting days", "question": QUESTION, **CHOICES}
+        response = await console.post(
+            f"{path}/steps", data={"csrf_token": await csrf(console, path), **form}
+        )
+        assert "Step added." in await after_redirect(console, response)
+        page = (await console.get(path)).text
+    ids = re.findall(r' id="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), "every field of every kind's form has its own id"
+    assert "<legend>How participants answer</legend>" in page
+    assert "<li>Tuesdays and Fridays <strong>(right)</strong></li>" in page
+    step = await step_of(contest, "quiz")
+    assert step.config["right"] == [2] and step.config["max_attempts"] == 3
