@@ -2,8 +2,8 @@
 
 Messages are gettext message ids with ``%(name)s`` placeholders: they are translated
 when rendered, in the reader's language, never here. A message that shows a number is a
-singular and plural pair (``NP_``), chosen by its ``num`` parameter. No HTTP status lives in the
-domain; ``web/errors.py`` maps each kind to one.
+singular and plural pair (``NP_``), chosen by its ``num`` parameter. No HTTP status
+lives in the domain; ``web/errors.py`` maps each kind to one.
 """
 
 from __future__ import annotations

@@ -180,6 +180,7 @@ async def test_tries_sent_all_at_once_are_counted_in_the_database_up_to_the_limi
         ({}, {"choice": ""}, "Choose one of the answers."),
         ({}, {"choice": "9"}, "Choose one of the answers."),
         ({}, {"choice": "two"}, "Choose one of the answers."),
+        ({}, {"choice": "²"}, "Choose one of the answers."),
         (TYPED, {"answer": " ¡! "}, "Type your answer."),
     ],
 )

@@ -82,7 +82,7 @@ def _accepted(raw: Mapping[str, object]) -> list[str]:
     accepted: dict[str, str] = {}
     for line in str(raw.get("accepted") or "").splitlines():
         answer = " ".join(line.split())
-        if answer:
+        if normalise_answer(answer):
             accepted.setdefault(normalise_answer(answer), answer)
     return list(accepted.values())
 
@@ -138,7 +138,7 @@ class Quiz(StepKind[QuizSettings]):
             )
         elif mode == "text":
             accepted = _accepted(raw)
-            if not any(normalise_answer(answer) for answer in accepted):
+            if not accepted:
                 raise InvalidInput(
                     N_("List the accepted answers, one per line."), "quiz_no_accepted"
                 )
@@ -159,7 +159,10 @@ class Quiz(StepKind[QuizSettings]):
         costs no try."""
         if settings.multiple_choice:
             chosen = form.get("choice", "").strip()
-            if not chosen.isdigit() or not 1 <= int(chosen) <= len(settings.choices):
+            # isascii: "²" is a digit to Python, not a number to int().
+            if not (chosen.isascii() and chosen.isdigit()) or not (
+                1 <= int(chosen) <= len(settings.choices)
+            ):
                 raise InvalidInput(N_("Choose one of the answers."), "choice_missing")
             return int(chosen) in settings.right
         typed = normalise_answer(form.get("answer", ""))
