@@ -17,6 +17,7 @@ from contests.errors import N_, InvalidInput
 from contests.i18n import normalise
 from contests.lifecycle import FINISHED, NOT_DRAWN
 from contests.models import (
+    Answer,
     Completion,
     Contest,
     Entry,
@@ -34,7 +35,8 @@ from contests.queries import ids
 from contests.steps.registry import kind_of
 
 # 2: what steps' evidence holds is listed per step kind, under "evidence".
-FORMAT = "gymkana-account/2"
+# 3: what the person answered on contest pages, and the brand's replies, under "answers".
+FORMAT = "gymkana-account/3"
 T = TypeVar("T")
 
 
@@ -78,6 +80,9 @@ async def export(participant: Participant, *, now: datetime) -> dict[str, Any]:
     evidence = _by_entry(
         await Evidence.filter(entry__participant=participant).select_related("step")
     )
+    answers = _by_entry(
+        await Answer.filter(entry__participant=participant).select_related("step").order_by("id")
+    )
     wins = _by_entry(await Winner.filter(entry__participant=participant).select_related("prize"))
     entry_rows = [
         {
@@ -101,6 +106,24 @@ async def export(participant: Participant, *, now: datetime) -> dict[str, Any]:
                     **kind_of(e.step).personal_data(e),
                 }
                 for e in evidence.get(entry.id, [])
+            ],
+            "answers": [
+                {
+                    "step": a.step.title,
+                    "kind": a.step.kind,
+                    "answer": a.text or None,
+                    "tries": a.attempts,
+                    "answered_at": _time(a.created_at),
+                    "changed_at": _time(a.updated_at),
+                    "reply": {
+                        "text": a.reply,
+                        "signed": a.replied_by_name,
+                        "replied_at": _time(a.replied_at),
+                    }
+                    if a.replied_at
+                    else None,
+                }
+                for a in answers.get(entry.id, [])
             ],
             "wins": [
                 {
@@ -184,6 +207,7 @@ async def delete(participant: Participant) -> None:
             Entry.filter(participant=participant).exclude(contest__status__in=FINISHED)
         )
         await Evidence.filter(entry_id__in=entry_ids).delete()
+        await Answer.filter(entry_id__in=entry_ids).delete()
         await Completion.filter(entry_id__in=entry_ids).delete()
         # Still open: the entry leaves the draw, but its link stays in the entry hash
         # chain, which must replay to the head published at close.

@@ -19,6 +19,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
+from contests.errors import Message
+
 LOCALES = ("es", "en")
 LOCALE_NAMES = {"es": "Español", "en": "English"}
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
@@ -94,6 +96,11 @@ def ngettext_(singular: str, plural: str, n: int, **params: Any) -> str:
     return raw_ngettext(singular, plural, n) % {"num": n, **params}
 
 
-def translate(message: str, locale: str, **params: Any) -> str:
+def translate(message: Message, locale: str, **params: Any) -> str:
+    """A message in ``locale``; a plural pair takes its form from the ``num`` parameter."""
     with use_locale(locale):
-        return gettext_(message, **params)
+        if isinstance(message, str):
+            return gettext_(message, **params)
+        singular, plural = message
+        count = int(params.pop("num", 0))
+        return ngettext_(singular, plural, count, **params)

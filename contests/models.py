@@ -273,6 +273,38 @@ class Evidence(Model):
         table = "evidence"
 
 
+class Answer(Model):
+    """What a participant answered for a step done from the contest page, and the brand's reply."""
+
+    # A quiz keeps only the tries used, counted here so that a limit survives Redis; an
+    # opinion keeps the participant's words as typed (escaped when shown). The reply is
+    # signed with the marketer's name as it was when they replied.
+
+    id = fields.IntField(primary_key=True)
+    entry: fields.ForeignKeyRelation[Entry] = fields.ForeignKeyField(
+        "models.Entry", related_name="answers", on_delete=fields.CASCADE
+    )
+    step: fields.ForeignKeyRelation[Step] = fields.ForeignKeyField(
+        "models.Step", related_name="answers", on_delete=fields.CASCADE
+    )
+    text = fields.TextField(default="")
+    attempts = fields.IntField(default=0)
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+    reply = fields.TextField(default="")
+    replied_at = fields.DatetimeField(null=True)
+    replied_by: fields.ForeignKeyNullableRelation[Marketer] = fields.ForeignKeyField(
+        "models.Marketer", related_name="replies", null=True, on_delete=fields.SET_NULL
+    )
+    replied_by_name = fields.CharField(max_length=120, default="")
+
+    class Meta:
+        table = "answer"
+        unique_together = (("entry", "step"),)
+        # The console reads a step's answers newest first, a page at a time.
+        indexes = (("step_id", "created_at"),)
+
+
 class Draw(Model):
     id = fields.IntField(primary_key=True)
     contest: fields.OneToOneRelation[Contest] = fields.OneToOneField(

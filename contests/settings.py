@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     visit_link_hours: int = Field(default=24, ge=1)
     sign_in_limit: str = "5/15 minutes"
     code_attempt_limit: str = "10/10 minutes"
+    step_client_limit: str = "60/10 minutes"
     beacon_limit: str = "60/minute"
     visit_status_limit: str = "60/minute"
     queue_name: str = Field(default="gymkana", pattern=r"^[A-Za-z0-9_.:-]+$")

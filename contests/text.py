@@ -54,6 +54,16 @@ def check_text(value: str, field: str, *, multiline: bool = False, name: bool = 
     return value
 
 
+# What a browser would read as a tag or a comment (“<b>”, “</p>”, “<!--”), not a lone
+# “<” as in “I <3 it” or “a < b”.
+_MARKUP = re.compile(r"<[/!?]?[A-Za-z][^<>]*>|<!--")
+
+
+def has_markup(value: str) -> bool:
+    """Whether ``value`` holds HTML tags: plain text we keep must not."""
+    return _MARKUP.search(value) is not None
+
+
 def usable(value: str, *, multiline: bool = False, name: bool = False) -> bool:
     """Whether ``check_text`` would keep ``value``."""
     try:

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from contests import frozen
+from contests.answers import answers_of
 from contests.entries import Progress, entry_of, progress
 from contests.errors import N_, NotFound
 from contests.lifecycle import PUBLIC
-from contests.models import Contest, Draw, Entry, Participant, Prize, Step, Winner
+from contests.models import Answer, Contest, Draw, Entry, Participant, Prize, Step, Winner
 from contests.steps.registry import kind_of
 from contests.tokens import Tokens
 
@@ -31,8 +32,10 @@ class ContestView:
     steps: list[Step]
     entry: Entry | None
     progress: Progress | None
-    # For each open step of the viewer's, what its kind's template needs.
+    # For each unlocked step of the viewer's, what its kind's template needs.
     step_views: dict[int, dict[str, Any]]
+    # What the viewer answered on this page (a quiz's tries, an opinion), by step id.
+    answers: dict[int, Answer]
     winners: list[Winner]
     my_win: Winner | None
 
@@ -44,7 +47,7 @@ async def contest_view(contest: Contest, viewer: Participant | None, tokens: Tok
         {
             row.step.id: kind_of(row.step).participant_view(tokens, entry, row.step)
             for row in mine.steps
-            if row.unlocked and not row.done
+            if row.unlocked
         }
         if entry and mine
         else {}
@@ -59,6 +62,7 @@ async def contest_view(contest: Contest, viewer: Participant | None, tokens: Tok
         entry=entry,
         progress=mine,
         step_views=step_views,
+        answers=await answers_of(entry) if entry else {},
         winners=winners,
         my_win=next((w for w in winners if entry and w.entry_id == entry.id), None),  # type: ignore[attr-defined]
     )

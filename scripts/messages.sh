@@ -15,7 +15,7 @@ PYTHON=.venv/bin/python
   exit 1
 }
 
-"$PYBABEL" extract -F babel.cfg -k N_ -k gettext_ -k ngettext_:1,2 -k translate --no-wrap --sort-by-file \
+"$PYBABEL" extract -F babel.cfg -k N_ -k gettext_ -k ngettext_:1,2 -k NP_:1,2 -k translate --no-wrap --sort-by-file \
   -o locale/messages.pot --project Gymkana --copyright-holder "Gymkana contributors" .
 
 # No fuzzy matching: a new string shows up empty rather than wrongly guessed

@@ -6,6 +6,8 @@ import html
 import json
 import re
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -144,12 +146,15 @@ async def _has_mail(mailbox: Mailbox, address: str, more_than: int = 0) -> bool:
 # Helpers for the console, visit, code, mail and model tests.
 
 
-def browser(app: object, *, language: str | None = None) -> httpx.AsyncClient:
-    """A separate visitor with their own cookies and address; use it with ``async with``."""
+def browser(
+    app: object, *, language: str | None = None, address: str | None = None
+) -> httpx.AsyncClient:
+    """A separate visitor with their own cookies and (unless told) their own address; use
+    it with ``async with``."""
     headers = {"Accept-Language": language} if language else {}
     transport = httpx.ASGITransport(
         app=app,  # type: ignore[arg-type]
-        client=(f"10.9.{secrets.randbelow(250)}.{secrets.randbelow(250)}", 1234),
+        client=(address or f"10.9.{secrets.randbelow(250)}.{secrets.randbelow(250)}", 1234),
     )
     return httpx.AsyncClient(transport=transport, base_url="http://testserver", headers=headers)
 
@@ -243,4 +248,36 @@ async def enter_on_the_web(
     assert response.status_code == 303, response.text
     return await Entry.get(contest=contest, participant__email=address).prefetch_related(
         "participant"
+    )
+
+
+@asynccontextmanager
+async def player(
+    app: object, mailbox: Mailbox, contest: Contest, *, language: str = "en", address: str = ""
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Someone signed in (in their own browser) who has entered the contest."""
+    async with browser(app, language=language, address=address or None) as client:
+        await sign_in(client, mailbox, email("player"), f"/c/{contest.slug}")
+        response = await client.post(
+            f"/c/{contest.slug}/enter",
+            data={"csrf_token": await csrf(client, f"/c/{contest.slug}"), "consent": "yes"},
+        )
+        assert response.status_code == 303, response.text
+        yield client
+
+
+def step_html(page: str, step: Step) -> str:
+    """The part of the contest page about one step, entities left as they are."""
+    match = re.search(rf'<li [^>]*id="step-{re.escape(step.public_id)}".*?</li>', page, re.S)
+    assert match, f"step {step.public_id} is not on the page"
+    return match.group(0)
+
+
+async def added_step(contest: Contest, kind: str, settings: dict[str, str], **draft: Any) -> Step:
+    """A step of ``kind`` added to the contest the way the console adds it."""
+    return await authoring.add_step(
+        contest,
+        StepDraft(kind=kind, title=draft.pop("title", f"A {kind}"), settings=settings, **draft),
+        actor="test",
+        now=utcnow(),
     )

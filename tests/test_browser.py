@@ -47,6 +47,73 @@ async def _sign_in(page: Page, base: str, address: str, next_path: str) -> None:
     await page.click("main form button[type=submit]")
 
 
+# What sticks out past the right edge of the screen, to say so when something does.
+WIDER_THAN_THE_SCREEN = """
+[...document.querySelectorAll("body *")]
+  .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth)
+  .map(e => `${e.tagName}.${e.className}#${e.id}`)
+  .slice(0, 10)
+"""
+
+
+async def _fits(page: Page) -> None:
+    """Nothing wider than the screen: no sideways scrolling on a small phone."""
+    overflow = await page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, f"{overflow}px too wide: {await page.evaluate(WIDER_THAN_THE_SCREEN)}"
+
+
+# Runs before the test below closes the module's demo contest.
+async def test_a_phone_user_answers_the_quiz_and_tells_the_brand_by_keyboard(
+    demo: dict[str, str], browser: Browser
+) -> None:
+    base, site = demo["base"], demo["site"]
+    phone = await browser.new_context(locale="es-ES", viewport={"width": 360, "height": 740})
+    page = await phone.new_page()
+    await page.goto(f"{base}/")
+    await page.click("main a[href^='/c/']")
+    contest_url = page.url
+    await page.click("text=Entra para participar")
+    await _sign_in_from_login(page, base, f"leo-{secrets.token_hex(3)}@example.com")
+    await page.check("input[name=consent]")
+    await page.click("form[action$='/enter'] button")
+    await page.wait_for_selector("[data-testid=progress]")
+    await _fits(page)
+
+    # The answer, as a person reads it on the brand's page, typed without its accent.
+    await page.goto(f"{site}/es/origen.html")
+    assert "Doña Marleny" in await page.locator("main").inner_text()
+    await page.goto(contest_url)
+    quiz = page.locator("li[data-kind=quiz]")
+    await quiz.locator("input[name=answer]").focus()
+    await page.keyboard.type("Marlen")
+    await page.keyboard.press("Enter")
+    message = quiz.locator("[role=alert]")
+    assert "Te quedan 2 intentos" in await message.inner_text()
+    described = await quiz.locator("input[name=answer]").get_attribute("aria-describedby")
+    assert await message.get_attribute("id") in (described or "").split()
+    await _fits(page)
+    await quiz.locator("input[name=answer]").focus()
+    await page.keyboard.type("dona marleny")
+    await page.keyboard.press("Enter")
+    assert "Respuesta correcta" in await quiz.locator("[role=status]").inner_text()
+
+    opinion = page.locator("li[data-kind=opinion]")
+    await opinion.locator("textarea").focus()
+    await page.keyboard.type("Algo de Etiopía,\npor favor <3")
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.type") == "submit"
+    await page.keyboard.press("Enter")
+    assert "Gracias" in await opinion.locator("[role=status]").inner_text()
+    assert (
+        "Algo de Etiopía,\npor favor <3"
+        in await opinion.locator("[data-testid=my-answer]").inner_text()
+    )
+    await _fits(page)
+    await phone.close()
+
+
 async def test_a_participant_plays_the_demo_and_the_marketer_draws_the_winner(
     demo: dict[str, str], browser: Browser
 ) -> None:
@@ -80,9 +147,11 @@ async def test_a_participant_plays_the_demo_and_the_marketer_draws_the_winner(
     await overlay.wait_for()
     # The snippet takes its token out of the address bar (no leaking in shared links).
     assert "gk=" not in page.url
-    assert re.search(r"paso 1 de 5", await overlay.inner_text(), re.IGNORECASE)
+    found = re.search(r"paso 1 de (\d+)", await overlay.inner_text(), re.IGNORECASE)
+    assert found, await overlay.inner_text()
+    steps = int(found.group(1))
     await page.wait_for_selector("[data-gymkana-state=counted]", timeout=20_000)
-    await expect(overlay.locator("[role=status]")).to_contain_text("¡Ha contado! 1 de 5")
+    await expect(overlay.locator("[role=status]")).to_contain_text(f"¡Ha contado! 1 de {steps}")
 
     # The code is on the brand's menu page.
     await page.goto(f"{site}/es/carta.html")
@@ -92,12 +161,19 @@ async def test_a_participant_plays_the_demo_and_the_marketer_draws_the_winner(
     await page.locator("li[data-kind=code] button").click()
     for _ in range(50):
         progress = await page.locator("[data-testid=progress]").inner_text()
-        if progress.startswith("2 de 5"):
+        if progress.startswith(f"2 de {steps}"):
             break
         await asyncio.sleep(0.2)
         await page.goto(contest_url)
-    assert progress.startswith("2 de 5"), progress
+    assert progress.startswith(f"2 de {steps}"), progress
     assert "sorteo" in (await page.locator("p.ok").first.inner_text())
+
+    # The quiz's answer is on the brand's origin page; the opinion is the person's own.
+    await page.locator("li[data-kind=quiz] input[name=answer]").fill("dona MARLENY")
+    await page.locator("li[data-kind=quiz] button").click()
+    await page.locator("li[data-kind=opinion] textarea").fill("Un café de Kenia, por favor.")
+    await page.locator("li[data-kind=opinion] button").click()
+    assert (await page.locator("[data-testid=progress]").inner_text()).startswith(f"4 de {steps}")
 
     # The marketer closes the contest from the console; the worker draws.
     marketer = await browser.new_context(locale="en-GB")

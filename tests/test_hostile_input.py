@@ -23,6 +23,7 @@ from contests import authoring, entries
 from contests.authoring import StepDraft
 from contests.clock import utcnow
 from contests.models import (
+    Answer,
     AuditLog,
     Brand,
     Completion,
@@ -92,6 +93,13 @@ BODIES: Mapping[str, bytes] = {
     "invalid UTF-8": b'{"token": "\xc3\x28\xff", "page": "\xff"}',
     "lone surrogates": b'{"token": "\\ud800", "page": "https://\\udfff.example.com/"}',
     "100k characters": b'{"token": "' + b"x" * 100_000 + b'"}',
+}
+# What an opinion must not be, besides what no text may hold.
+OPINIONS: Values = {
+    **BASIC,
+    "HTML": "<script>alert(1)</script> what a coffee",
+    "too short": "ok",
+    "blank": " \r\n\t ",
 }
 CODE = "SECRET-42"
 PLAIN_URL = f"https://{BRAND_SITE}/origins?ref=contest"
@@ -182,6 +190,36 @@ ENDPOINTS = [
         page=CONTEST_PAGE,
     ),
     Endpoint(
+        "quiz step", "marketer", CONTEST_PAGE + "/steps",
+        {
+            "title": LINE, "question": LINE, "answer_mode": LINE, "choice_1": LINE,
+            "right_1": LINE, "max_attempts": LINE,
+        },
+        lambda w: {
+            "kind": "quiz", "title": "The days", "question": "Which days do we roast?",
+            "choice_1": "Tuesdays", "right_1": "on", "choice_2": "Sundays", "max_attempts": "2",
+        },
+        page=CONTEST_PAGE,
+    ),
+    Endpoint(
+        "typed quiz step", "marketer", CONTEST_PAGE + "/steps",
+        {"accepted": BASIC},
+        lambda w: {
+            "kind": "quiz", "title": "Who", "question": "Who picks it?", "answer_mode": "text",
+            "accepted": "Doña Marleny\r\nMarleny",
+        },
+        page=CONTEST_PAGE,
+    ),
+    Endpoint(
+        "opinion step", "marketer", CONTEST_PAGE + "/steps",
+        {"question": LINE, "min_length": LINE, "max_length": LINE},
+        lambda w: {
+            "kind": "opinion", "title": "Tell us", "question": "What should we roast?",
+            "min_length": "5", "max_length": "300",
+        },
+        page=CONTEST_PAGE,
+    ),
+    Endpoint(
         "edit step", "marketer", CONTEST_PAGE + "/steps/{draft_step}",
         {"title": LINE, "clue": BASIC},
         lambda w: {"title": "Our origins, again", "clue": "Look\r\nagain"},
@@ -198,6 +236,10 @@ ENDPOINTS = [
     Endpoint(
         "step", "participant", STEP_FORM, {STEP_FIELD: LINE},
         lambda w: {STEP_FIELD: CODE}, page="/c/{live}",
+    ),
+    Endpoint(
+        "opinion", "participant", "/c/{live}/steps/{opinion_step}", {"answer": OPINIONS},
+        lambda w: {"answer": "More decaf,\r\nplease."}, page="/c/{live}",
     ),
     Endpoint(
         "beacon", "anyone", "/api/beacon", {"token": LINE, "page": URL, "Origin": URL},
@@ -220,6 +262,7 @@ ENDPOINTS = [
 LIMITS = {
     "sign_in_limit": "100000/minute",
     "code_attempt_limit": "100000/minute",
+    "step_client_limit": "100000/minute",
     "beacon_limit": "100000/minute",
     "visit_status_limit": "100000/minute",
 }
@@ -239,6 +282,7 @@ class World:
     live: str
     other: str
     code_step: str
+    opinion_step: str
     visit_token: str
     csrf: dict[str, str] = field(default_factory=dict)  # each browser's form token
 
@@ -250,6 +294,7 @@ class World:
             live=self.live,
             other=self.other,
             code_step=self.code_step,
+            opinion_step=self.opinion_step,
             **extra,
         )
 
@@ -281,6 +326,12 @@ async def world(settings: Settings, worker: Any, mailbox: Mailbox) -> AsyncItera
             tokens = app.state.gymkana.tokens
             step_link = await participant.get(f"/go/{visit_link_token(tokens, entry, visit)}")
             code_step = await step_of(live, "code")
+            opinion = await authoring.add_step(
+                live,
+                StepDraft(kind="opinion", title="Tell us", settings={"question": "What else?"}),
+                actor="test",
+                now=utcnow(),
+            )
             yield World(
                 app=app,
                 clients={"marketer": marketer, "participant": participant, "anyone": stranger},
@@ -291,6 +342,7 @@ async def world(settings: Settings, worker: Any, mailbox: Mailbox) -> AsyncItera
                 live=live.slug,
                 other=other.slug,
                 code_step=code_step.public_id,
+                opinion_step=opinion.public_id,
                 visit_token=parse_qs(urlsplit(step_link.headers["location"]).query)["gk"][0],
             )
 
@@ -308,6 +360,9 @@ async def _saved(world: World) -> dict[str, Any]:
         "entries": await Entry.filter(**of_brand).order_by("id").values(),
         "completions": await Completion.filter(entry__contest__brand_id=brand_id).count(),
         "visits": await Evidence.filter(entry__contest__brand_id=brand_id).count(),
+        "answers": await Answer.filter(entry__contest__brand_id=brand_id)
+        .order_by("id")
+        .values("text", "attempts", "updated_at"),
         "people": await Participant.filter(id__in=world.people).order_by("id").values(),
         "audit": await AuditLog.filter(brand_id=brand_id).count(),
         "sign-in links": await SignInLink.all().count(),

@@ -11,6 +11,7 @@ from pathlib import Path
 from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po
 
+from contests.errors import NP_, InvalidInput
 from contests.i18n import ngettext_, translate, use_locale
 from contests.templating import render
 
@@ -105,7 +106,8 @@ def test_catalogue_template_matches_the_code_and_templates(tmp_path: Path) -> No
     fresh = tmp_path / "messages.pot"
     command = [
         sys.executable, "-m", "babel.messages.frontend", "extract",
-        "-F", "babel.cfg", "-k", "N_", "-k", "gettext_", "-k", "ngettext_:1,2", "-k", "translate",
+        "-F", "babel.cfg", "-k", "N_", "-k", "gettext_", "-k", "ngettext_:1,2", "-k", "NP_:1,2",
+        "-k", "translate",
         "--no-wrap", "--sort-by-file", "-o", str(fresh),
         "--project", "Gymkana", "--copyright-holder", "Gymkana contributors", ".",
     ]  # fmt: skip
@@ -118,6 +120,19 @@ def test_catalogue_template_matches_the_code_and_templates(tmp_path: Path) -> No
     assert not added and not removed, (
         f"locale/messages.pot is stale: {FIX}.\n"
         f"New strings: {added}\nStrings no longer used: {removed}"
+    )
+
+
+def test_a_message_with_a_number_takes_the_plural_form_the_number_needs() -> None:
+    wrong = NP_(
+        "That is not right. You have %(num)s try left.",
+        "That is not right. You have %(num)s tries left.",
+    )
+    assert translate(wrong, "es", num=1) == "No es correcto. Te queda 1 intento."
+    assert translate(wrong, "es", num=2) == "No es correcto. Te quedan 2 intentos."
+    assert translate(wrong, "en", num=1) == "That is not right. You have 1 try left."
+    assert str(InvalidInput(wrong, "wrong_answer", num=2)) == (
+        "That is not right. You have 2 tries left."
     )
 
 

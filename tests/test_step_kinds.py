@@ -18,7 +18,15 @@ from contests import accounts, authoring
 from contests.authoring import StepDraft
 from contests.clock import utcnow
 from contests.errors import GymkanaError, InvalidInput
-from contests.models import Completion, Contest, Entry, Evidence, EvidenceStatus, Step
+from contests.models import (
+    Answer,
+    Completion,
+    Contest,
+    Entry,
+    Evidence,
+    EvidenceStatus,
+    Step,
+)
 from contests.steps import completion, qr, visit, visit_reports
 from contests.steps.kind import CompletedBy
 from contests.steps.registry import KINDS
@@ -55,6 +63,18 @@ async def _scan(entry: Entry, step: Step, now: datetime) -> bool:
     return await completion.submit(entry, step, {"proof": scanned.proof.code}, now, links=LINKS)
 
 
+async def _answer_quiz(entry: Entry, step: Step, now: datetime) -> bool:
+    return await completion.submit(
+        entry, step, {"choice": "", "answer": " ¡HUÍLA! "}, now, links=LINKS
+    )
+
+
+async def _give_opinion(entry: Entry, step: Step, now: datetime) -> bool:
+    return await completion.submit(
+        entry, step, {"answer": "More decaf,\nplease."}, now, links=LINKS
+    )
+
+
 @dataclass(frozen=True)
 class Recipe:
     valid: Mapping[str, object]
@@ -89,6 +109,31 @@ RECIPES = {
             {"rotate_seconds": "²"},
         ],
         complete=_scan,
+    ),
+    "quiz": Recipe(
+        valid={"question": "Where is it grown?", "answer_mode": "text", "accepted": "Huila"},
+        invalid=[
+            {},
+            {"answer_mode": "text", "accepted": "Huila"},
+            {"question": "Where?", "answer_mode": "text", "accepted": " \n ! "},
+            {"question": "Where?", "choice_1": "Huila", "right_1": "on"},
+            {"question": "Where?", "choice_1": "Huila", "choice_2": "Sidamo"},
+            {"question": "Where?", "choice_1": "A", "right_1": "on", "choice_2": "a!"},
+            {"question": "Where?", "answer_mode": "text", "accepted": "Huila", "max_attempts": "0"},
+            {"question": "Where?", "answer_mode": "guess", "accepted": "Huila"},
+        ],
+        complete=_answer_quiz,
+    ),
+    "opinion": Recipe(
+        valid={"question": "What would you like us to roast?", "min_length": "5"},
+        invalid=[
+            {},
+            {"question": "Tell us", "min_length": "0"},
+            {"question": "Tell us", "max_length": "5001"},
+            {"question": "Tell us", "min_length": "50", "max_length": "10"},
+            {"question": "Tell us", "min_length": "many"},
+        ],
+        complete=_give_opinion,
     ),
 }
 NAMES = sorted(KINDS)
@@ -160,6 +205,7 @@ async def test_a_locked_step_is_refused(database_url: str, name: str) -> None:
     entry = await entrant(contest)
     assert not await _attempt(name, entry, step, utcnow())
     assert not await Completion.filter(entry=entry).exists()
+    assert not await Answer.filter(entry=entry).exists()
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -169,6 +215,7 @@ async def test_a_closed_contest_is_refused(database_url: str, name: str) -> None
     after_the_end = contest.ends_at + timedelta(minutes=1)
     assert not await _attempt(name, entry, step, after_the_end)
     assert not await Completion.filter(entry=entry).exists()
+    assert not await Answer.filter(entry=entry).exists()
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -191,6 +238,12 @@ async def test_export_and_delete_cover_what_the_kind_keeps(database_url: str, na
         assert kept_by_kind and {key: kept[key] for key in kept_by_kind} == kept_by_kind
     else:
         assert not evidence and mine["evidence"] == []
+    # What the participant answered on the contest page, and any reply, is theirs too.
+    kept_answers = await Answer.filter(entry=entry).order_by("id")
+    assert [(a["step"], a["answer"], a["tries"]) for a in mine["answers"]] == [
+        (step.title, kept.text or None, kept.attempts) for kept in kept_answers
+    ]
     await accounts.delete(person)
     assert not await Completion.filter(entry=entry).exists()
     assert not await Evidence.filter(entry=entry).exists()
+    assert not await Answer.filter(entry=entry).exists()

@@ -1,9 +1,9 @@
 """`gymkana demo`: the web app, a worker and a small brand site in one process, on SQLite.
 
 A newcomer runs one command and can play a whole contest: sign in through the demo mailbox,
-follow a visit step to the brand's site, find the secret code there, scan the QR codes of
-the shop's poster and of the tasting's screen (shown on a demo page), and close the contest
-from the console to watch the draw.
+follow a visit step to the brand's site, find the secret code and a quiz's answer there,
+scan the QR codes of the shop's poster and of the tasting's screen (shown on a demo page),
+tell the brand what they think, and close the contest from the console to watch the draw.
 """
 
 from __future__ import annotations
@@ -56,6 +56,8 @@ MARKETER_EMAIL = "marketer@demo.gymkana.test"
 MENU_CODE = "AURORA-2026"
 # The rotating code on the tasting's screen: short, so that trying the demo shows it change.
 TASTING_SCREEN_SECONDS = 15
+# Named on the origin page of the brand's site, in both languages.
+QUIZ_ANSWERS = ("Doña Marleny", "Marleny")
 ACTOR = "demo"
 LOOPBACK_NAMES = ("127.0.0.1", "localhost")
 WILDCARD_HOSTS = ("", "0.0.0.0", "::")  # noqa: S104 - names of "every interface", not a bind
@@ -254,6 +256,35 @@ def _step_drafts(site_origin: str) -> list[StepDraft]:
             required=False,
             settings={"rotate_seconds": TASTING_SCREEN_SECONDS},
         ),
+        StepDraft(
+            kind="quiz",
+            title="¿Quién recoge nuestro café en Huila?",
+            clue=(
+                "La respuesta está en la página «Origen» de nuestra web "
+                f"({site_origin}/es/origen.html): allí te presentamos a quien recoge cada "
+                "cereza a mano en la Finca La Esperanza."
+            ),
+            points=2,
+            required=False,
+            settings={
+                "question": "¿Cómo se llama quien recoge a mano el café de la Finca La Esperanza?",
+                "answer_mode": "text",
+                "accepted": "\n".join(QUIZ_ANSWERS),
+                "max_attempts": "3",
+            },
+        ),
+        StepDraft(
+            kind="opinion",
+            title="Cuéntanos",
+            clue="Queremos saber qué te gustaría encontrar en tu próxima taza.",
+            points=1,
+            required=False,
+            settings={
+                "question": "¿Qué café te gustaría que tostáramos la próxima temporada, y por qué?",
+                "min_length": "10",
+                "max_length": "600",
+            },
+        ),
     ]
 
 
@@ -317,7 +348,9 @@ def _banner(
         "  4. Follow a visit step: stay 5 s on the brand page; the overlay says when it counted.",
         "  5. Find the code on the brand's menu page and type it into the code step.",
         f"     Scan the QR steps' codes at {url('demo_qr')} (or open the link beneath each).",
-        f"  6. In another browser or a private window, sign in as {MARKETER_EMAIL}, open the "
+        "  6. The quiz's answer is on the brand's origin page; then tell the brand what you "
+        "think in the last step.",
+        f"  7. In another browser or a private window, sign in as {MARKETER_EMAIL}, open the "
         "contest in the console, press “Close now”, then see the winners and their email in "
         "the mailbox.",
         "",

@@ -20,7 +20,7 @@ from tortoise.exceptions import (
     TransactionManagementError,
 )
 
-from contests.errors import N_, GymkanaError
+from contests.errors import N_, GymkanaError, Message
 from contests.i18n import translate
 from web.rendering import local_path, login_path, page, redirect
 from web.session import flash, request_locale
@@ -58,7 +58,7 @@ async def _answer(
     request: Request,
     status: int,
     code: str,
-    message: str,
+    message: Message,
     params: dict[str, object],
     headers: Mapping[str, str] | None = None,
 ) -> Response:

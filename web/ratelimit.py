@@ -21,6 +21,10 @@ def _key(part: str) -> str:
     return f"sha256:{digest}"
 
 
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
 async def rate_limit(request: Request, rule: str, *keys: str) -> None:
     """Count one attempt against a rule such as "5/15 minutes" for these keys."""
     limiter = app_state(request).limiter

@@ -19,7 +19,10 @@ async def page(request: Request, template: str, status: int = 200, **context: An
     flash = pop_flash(request)
     if flash:
         params = flash.get("params") or {}
-        flash["message"] = translate(str(flash.get("message", "")), locale, **params)
+        message = flash.get("message", "")
+        # A plural pair comes back from the session's JSON as a list.
+        chosen = (str(message[0]), str(message[1])) if isinstance(message, list) else str(message)
+        flash["message"] = translate(chosen, locale, **params)
         flash["target"] = str(flash.get("target") or "")
     html = render(
         template,

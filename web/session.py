@@ -16,7 +16,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 
 from contests.clock import utcnow
-from contests.errors import N_, InvalidInput, NotAllowed, NotSignedIn
+from contests.errors import N_, InvalidInput, Message, NotAllowed, NotSignedIn
 from contests.i18n import negotiate, normalise
 from contests.models import Participant
 from oauth import sessions
@@ -134,7 +134,12 @@ def request_locale(request: Request) -> str:
 
 
 def flash(
-    request: Request, message: str, kind: str = "info", *, target: str = "", **params: str | int
+    request: Request,
+    message: Message,
+    kind: str = "info",
+    *,
+    target: str = "",
+    **params: str | int,
 ) -> None:
     """A message shown once on the next page; stored untranslated, shown translated.
 

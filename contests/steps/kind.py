@@ -16,6 +16,7 @@ from contests.models import Brand, Contest, Entry, Evidence, Step
 from contests.tokens import Tokens
 
 SettingsT = TypeVar("SettingsT", bound=BaseModel)
+QUESTION_LENGTH = 300
 
 
 class CompletedBy(StrEnum):
@@ -24,6 +25,33 @@ class CompletedBy(StrEnum):
 
     SUBMISSION = "submission"
     EVIDENCE = "evidence"
+
+
+def question_setting(raw: Mapping[str, object]) -> str:
+    """The question a step asks, on one line; InvalidInput when missing or too long."""
+    question = " ".join(str(raw.get("question") or "").split())
+    if not question:
+        raise InvalidInput(N_("The step needs its question."), "question_required")
+    if len(question) > QUESTION_LENGTH:
+        raise InvalidInput(
+            N_("The question is too long (at most 300 characters)."), "question_too_long"
+        )
+    return question
+
+
+def number_setting(
+    raw: Mapping[str, object], name: str, *, default: int, low: int, high: int, message: str
+) -> int:
+    """A whole-number setting from ``low`` to ``high``, ``default`` when left empty;
+    InvalidInput with ``message`` otherwise."""
+    given = str(raw.get(name) or "").strip()
+    try:
+        value = default if not given else int(given)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise InvalidInput(message, f"bad_{name}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -51,8 +79,12 @@ class StepKind(Generic[SettingsT]):
     form_fields: ClassVar[Mapping[str, int]] = {}
     # The fields a participant submits from the contest page, with their longest length.
     submission_fields: ClassVar[Mapping[str, int]] = {}
+    # Those of either kind of field that hold text of several lines (a list, an opinion).
+    multiline_fields: ClassVar[frozenset[str]] = frozenset()
     # Said to the participant when a submission is not right.
     wrong_answer: ClassVar[str] = N_("That is not right. Look again on the brand's site.")
+    # Said to the participant when a submission completes the step (“%(step)s”: its title).
+    done_message: ClassVar[str] = N_("Well found! “%(step)s” is done.")
 
     def configure(
         self, brand: Brand, step_public_id: str, raw: Mapping[str, object]

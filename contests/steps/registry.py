@@ -8,10 +8,12 @@ from contests.errors import N_, InvalidInput
 from contests.models import Step
 from contests.steps.code import Code
 from contests.steps.kind import StepKind
+from contests.steps.opinion import OPINION
 from contests.steps.qr import QR
+from contests.steps.quiz import QUIZ
 from contests.steps.visit import VISIT
 
-KINDS: dict[str, StepKind[Any]] = {kind.name: kind for kind in (VISIT, Code(), QR)}
+KINDS: dict[str, StepKind[Any]] = {kind.name: kind for kind in (VISIT, Code(), QR, QUIZ, OPINION)}
 
 
 def kind_named(name: str) -> StepKind[Any]:

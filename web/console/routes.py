@@ -182,7 +182,8 @@ async def add_step(request: Request) -> Response:
             required=forms.checkbox(form, "required"),
             unlocks_after=forms.row_id(form, "unlocks_after"),
             settings={
-                name: forms.text(form, name, size) for name, size in kind.form_fields.items()
+                name: forms.text(form, name, size, multiline=name in kind.multiline_fields)
+                for name, size in kind.form_fields.items()
             },
         ),
         actor=_actor(role),

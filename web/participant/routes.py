@@ -22,7 +22,7 @@ from web import forms
 from web.links import links
 from web.middleware import page_csp, site_sources
 from web.queue import enqueue
-from web.ratelimit import rate_limit
+from web.ratelimit import client_address, rate_limit
 from web.rendering import local_path, page, path, redirect
 from web.session import (
     answer_at,
@@ -168,17 +168,17 @@ async def submit_step(request: Request) -> Response:
         raise NotFound(N_("Enter the contest first, then do the steps."), "no_entry")
     settings = app_state(request).settings
     await rate_limit(request, settings.code_attempt_limit, "step", entry.public_id, step.public_id)
+    # One device trying answers or codes through many accounts.
+    await rate_limit(
+        request, settings.step_client_limit, "step-client", client_address(request), step.public_id
+    )
+    kind = kind_of(step)
     fields = {
-        name: forms.text(form, name, size) for name, size in kind_of(step).submission_fields.items()
+        name: forms.text(form, name, size, multiline=name in kind.multiline_fields)
+        for name, size in kind.submission_fields.items()
     }
     if await completion.submit(entry, step, fields, utcnow(), links=links(request)):
-        flash(
-            request,
-            N_("Well found! “%(step)s” is done."),
-            "success",
-            target=target,
-            step=step.title,
-        )
+        flash(request, kind.done_message, "success", target=target, step=step.title)
     else:
         flash(request, completion.wrong_answer(step), "error", target=target)
     return redirect(back)

@@ -17,15 +17,11 @@ from oauth.identities import sign_in as sign_in_identity
 from web import forms
 from web.links import links
 from web.queue import enqueue
-from web.ratelimit import rate_limit
+from web.ratelimit import client_address, rate_limit
 from web.rendering import local_path, login_path, page, path, redirect
 from web.session import checked_form, request_locale, sign_in, sign_out
 from web.signin.providers import providers
 from web.state import app_state
-
-
-def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 async def login_page(request: Request) -> Response:
