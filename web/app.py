@@ -28,7 +28,7 @@ from web.console import routes as console
 from web.limiter import Limiter
 from web.links import AppLinks
 from web.middleware import SecurityHeaders
-from web.participant import account
+from web.participant import account, referrals
 from web.participant import routes as participant
 from web.signin import email as email_sign_in
 from web.signin import providers as provider_sign_in
@@ -44,6 +44,7 @@ def app_routes() -> list[BaseRoute]:
     """Every route of the app, named: pages, sign-in, console, snippet, health."""
     return [
         *participant.routes,
+        *referrals.routes,
         *email_sign_in.routes,
         *provider_sign_in.routes,
         *account.routes,

@@ -6,6 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
+from tortoise.transactions import in_transaction
+
+from contests import referrals, signals
 from contests.entries import completed_step_ids, record_completion, require_active, require_unlocked
 from contests.errors import N_, InvalidInput, NotAllowed
 from contests.lifecycle import accepting_entries, require_accepting
@@ -28,8 +31,18 @@ async def submit(entry: Entry, step: Step, form: Mapping[str, str], now: datetim
     require_unlocked(step, await completed_step_ids(entry))
     if not await kind.submit(Attempt(contest, entry, step, now), form):
         return False
-    await record_completion(entry, step, now)
+    await _complete(entry, step, now)
     return True
+
+
+async def _complete(entry: Entry, step: Step, now: datetime) -> None:
+    """Record a step done, with what follows from it: the fraud signals of its timing,
+    and the referral it may credit."""
+    kind = kind_of(step)
+    async with in_transaction():
+        if await record_completion(entry, step, now):
+            await signals.completion_arrived(entry, step, kind.least_seconds(step), now)
+            await referrals.completion_arrived(entry, step, proves=kind.proves, now=now)
 
 
 def wrong_answer(step: Step) -> str:
@@ -59,7 +72,7 @@ async def verify_evidence(evidence_id: int) -> Evidence | None:
     if reason:
         evidence.status, evidence.reason = EvidenceStatus.REJECTED, reason
     else:
-        await record_completion(entry, step, evidence.reported_at)
+        await _complete(entry, step, evidence.reported_at)
         evidence.status = EvidenceStatus.VERIFIED
     await evidence.save(update_fields=["status", "reason"])
     return evidence

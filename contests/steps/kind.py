@@ -24,6 +24,8 @@ class CompletedBy(StrEnum):
 
     SUBMISSION = "submission"
     EVIDENCE = "evidence"
+    # By what other people do: friends who take part through the participant's link.
+    OTHERS = "others"
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,9 @@ class StepKind(Generic[SettingsT]):
     submission_fields: ClassVar[Mapping[str, int]] = {}
     # Said to the participant when a submission is not right.
     wrong_answer: ClassVar[str] = N_("That is not right. Look again on the brand's site.")
+    # False when completing it proves nothing (the participant's word alone): the
+    # marketer sees its points as unverified, and it credits no referral.
+    proves: ClassVar[bool] = True
 
     def configure(
         self, brand: Brand, step_public_id: str, raw: Mapping[str, object]
@@ -87,6 +92,11 @@ class StepKind(Generic[SettingsT]):
         """Why the evidence does not prove the step, or "" when it does. A kind done
         from the contest page takes no evidence: any that arrives proves nothing."""
         return f"{self.name} steps are not proven by evidence"
+
+    def least_seconds(self, step: Step) -> int:
+        """The least time after entering in which a person could do this step; done
+        sooner, the entry is flagged for review (contests/signals.py)."""
+        return 0
 
     def participant_view(self, tokens: Tokens, entry: Entry, step: Step) -> dict[str, Any]:
         """What the participant's template needs beyond the step, for an open step."""

@@ -8,9 +8,13 @@ from contests.errors import N_, InvalidInput
 from contests.models import Step
 from contests.steps.code import Code
 from contests.steps.kind import StepKind
+from contests.steps.referral import ReferralStep
+from contests.steps.share import Share
 from contests.steps.visit import VISIT
 
-KINDS: dict[str, StepKind[Any]] = {kind.name: kind for kind in (VISIT, Code())}
+KINDS: dict[str, StepKind[Any]] = {
+    kind.name: kind for kind in (VISIT, Code(), ReferralStep(), Share())
+}
 
 
 def kind_named(name: str) -> StepKind[Any]:

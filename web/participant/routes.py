@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from contests import views
+from contests import referrals, signals, views
 from contests.clock import utcnow
 from contests.entries import enter, entry_of, progress_of_entries
 from contests.errors import N_, NotFound
@@ -20,7 +20,7 @@ from oauth.identities import identities_of
 from web import forms
 from web.ratelimit import rate_limit
 from web.rendering import page, path, redirect
-from web.session import checked_form, flash, request_locale, require_viewer, viewer
+from web.session import checked_form, device_id, flash, request_locale, require_viewer, viewer
 from web.signin.providers import account_csp, providers
 from web.state import app_state
 
@@ -53,6 +53,7 @@ async def contest_page(request: Request) -> Response:
         view=view,
         contest=contest,
         phase=phase(contest, utcnow()),
+        referral=await referrals.referral_view(contest, view.entry),
     )
 
 
@@ -62,12 +63,21 @@ async def enter_contest(request: Request) -> Response:
     participant = await require_viewer(request)
     form = await checked_form(request)
     contest = await views.public_contest(slug)
+    tokens = app_state(request).tokens
     await enter(
         contest,
         participant,
         consented=form.get("consent") == "yes",
         locale=request_locale(request),
         now=utcnow(),
+        origin=signals.origin_of(
+            tokens,
+            device=device_id(request),
+            address=request.client.host if request.client else None,
+        ),
+        arrival=referrals.arrival_for(
+            tokens, request.cookies.get(referrals.ARRIVAL_COOKIE), contest.slug
+        ),
     )
     flash(
         request,
