@@ -236,6 +236,8 @@ async def show_referral_leaderboard(
     """Whether the contest page lists the top referrers by display name; it only shows
     what exists, so it may change at any time before the contest closes."""
     require_editable(contest)
+    if contest.referral_leaderboard is shown:
+        return
     contest.referral_leaderboard = shown
     async with in_transaction():
         await contest.save(update_fields=["referral_leaderboard"])

@@ -91,7 +91,7 @@ async def test_a_participant_plays_the_demo_and_the_marketer_draws_the_winner(
     await overlay.wait_for()
     # The snippet takes its token out of the address bar (no leaking in shared links).
     assert "gk=" not in page.url
-    assert re.search(r"paso 1 de 3", await overlay.inner_text(), re.IGNORECASE)
+    assert re.search(r"paso 1 de 5", await overlay.inner_text(), re.IGNORECASE)
     await page.wait_for_selector("[data-gymkana-state=sent]", timeout=20_000)
 
     # The code is on the brand's menu page.
@@ -102,12 +102,29 @@ async def test_a_participant_plays_the_demo_and_the_marketer_draws_the_winner(
     await page.locator("li[data-kind=code] button").click()
     for _ in range(50):
         progress = await page.locator("[data-testid=progress]").inner_text()
-        if progress.startswith("2 de 3"):
+        if progress.startswith("2 de 5"):
             break
         await asyncio.sleep(0.2)
         await page.goto(contest_url)
-    assert progress.startswith("2 de 3"), progress
+    assert progress.startswith("2 de 5"), progress
     assert "sorteo" in (await page.locator("p.ok").first.inner_text())
+
+    # The share step counts on the participant's word; their personal link and its QR
+    # code are on the page, copied by keyboard alone, and nothing overflows a 360 px phone.
+    assert "/r/" in await page.locator("li[data-kind=share] input[readonly]").input_value()
+    await page.locator("li[data-kind=share] [data-testid=shared]").click()
+    await page.wait_for_selector("[data-testid=progress]")
+    assert (await page.locator("[data-testid=progress]").inner_text()).startswith("3 de 5")
+    link = await page.locator("#referral-link").input_value()
+    assert re.fullmatch(rf"{re.escape(base)}/c/[a-z0-9-]+/r/[\w-]+", link), link
+    qr = page.locator("#referral img")
+    assert await qr.evaluate("image => image.complete && image.naturalWidth > 0")
+    await page.set_viewport_size({"width": 360, "height": 800})
+    assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    await page.locator("#referral button[data-copy]").focus()
+    await page.keyboard.press("Enter")
+    status = page.locator("#referral [data-copy-status]")
+    await status.filter(has_text="Enlace copiado").wait_for()
 
     # The marketer closes the contest from the console; the worker draws.
     marketer = await browser.new_context(locale="en-GB")

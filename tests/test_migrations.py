@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -44,3 +45,6 @@ def test_step_settings_and_visit_reports_survive_the_step_registry(empty_databas
     # Rebuilding a table on SQLite would have cascaded into these, or dropped the index.
     assert after["completions"] == 1
     assert after["one_entry_each"] is True
+    # Entries made before referrals get a random code of their own; leaderboards are off.
+    assert re.fullmatch(r"[0-9a-f]{24}|[0-9a-f]{32}", after["referral_code"])
+    assert after["leaderboard"] is False

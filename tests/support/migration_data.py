@@ -51,7 +51,7 @@ async def main(url: str) -> dict[str, Any]:
     await migrate(config=tortoise_config(url))
     await close()
     await Tortoise.init(config=tortoise_config(url))
-    from contests.models import Completion, Entry, Evidence, Step
+    from contests.models import Completion, Contest, Entry, Evidence, Step
 
     try:
         steps = {s.public_id: s.config for s in await Step.all()}
@@ -61,6 +61,8 @@ async def main(url: str) -> dict[str, Any]:
         ]
         completions = await Completion.all().count()
         entry = await Entry.get(id=1)
+        referral_code = entry.referral_code
+        leaderboard = (await Contest.get(id=1)).referral_leaderboard
         try:
             await Entry.create(
                 contest_id=1,
@@ -79,6 +81,8 @@ async def main(url: str) -> dict[str, Any]:
             "evidence": evidence,
             "completions": completions,
             "one_entry_each": one_entry_each,
+            "referral_code": referral_code,
+            "leaderboard": leaderboard,
         }
     finally:
         await close()

@@ -12,7 +12,7 @@ from contests.authoring import ContestDraft, StepDraft
 from contests.brands import brands_of, invite_marketer, marketer_for, team, update_domains
 from contests.clock import utcnow
 from contests.entries import progress_of_entries
-from contests.errors import N_
+from contests.errors import N_, InvalidInput
 from contests.models import Contest, Draw, Entry, Marketer, Prize, Step, Winner
 from contests.steps.registry import KINDS, kind_named
 from web import forms
@@ -208,9 +208,12 @@ async def edit_step(request: Request) -> Response:
 
 async def referral_leaderboard(request: Request) -> Response:
     role, contest, form = await _contest_form(request, "#referrals")
-    shown = forms.checkbox(form, "shown")
-    await authoring.show_referral_leaderboard(contest, shown, actor=_actor(role), now=utcnow())
-    if shown:
+    shown = forms.text(form, "shown", 3)
+    if shown not in ("", "on"):
+        raise InvalidInput(N_("Tick the box or leave it empty."), "bad_choice")
+    shown_now = shown == "on"
+    await authoring.show_referral_leaderboard(contest, shown_now, actor=_actor(role), now=utcnow())
+    if shown_now:
         flash(request, N_("The contest page now shows the top referrers."), "success")
     else:
         flash(request, N_("The contest page no longer shows the top referrers."), "success")
