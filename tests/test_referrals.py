@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import re
 
-from contests import authoring, entries, referrals
+import pytest
+
+from contests import accounts, authoring, entries, referrals
 from contests.authoring import StepDraft
 from contests.clock import utcnow
+from contests.errors import InvalidInput
 from contests.models import (
     Completion,
     Contest,
@@ -123,10 +126,10 @@ async def test_a_share_alone_credits_no_one(database_url: str) -> None:
 async def test_a_locked_referral_step_gets_its_points_once_revealed(database_url: str) -> None:
     brand, _ = await brand_with_marketer()
     contest = await live_contest(brand)
-    visit = await step_of(contest, "visit")
+    code = await step_of(contest, "code")
     step = await authoring.add_step(
         contest,
-        StepDraft(kind="referral", title="Friends", points=3, unlocks_after=visit.id),
+        StepDraft(kind="referral", title="Friends", points=3, unlocks_after=code.id),
         actor="test",
         now=utcnow(),
     )
@@ -136,8 +139,17 @@ async def test_a_locked_referral_step_gets_its_points_once_revealed(database_url
     assert (await _referral_of(friend)).status is ReferralStatus.CREDITED
     assert await _points(referrer, step) is None
     # Doing the step it is revealed after brings the points the friends earned meanwhile.
-    await completion._complete(referrer, visit, utcnow())
+    await _find_the_code(contest, referrer)
     assert await _points(referrer, step) == 3
+
+
+async def test_a_referral_step_is_not_done_from_the_contest_page(database_url: str) -> None:
+    contest, step = await _contest()
+    entry = await _enter(contest)
+    with pytest.raises(InvalidInput) as refused:
+        await completion.submit(entry, step, {}, utcnow())
+    assert refused.value.code == "not_submitted"
+    assert not await Completion.filter(entry=entry).exists()
 
 
 async def _refused(friend: Entry, reason: Refusal, referrer: Entry | None, step: Step) -> None:
@@ -302,3 +314,36 @@ async def test_the_leaderboard_ranks_referrers_in_one_query(database_url: str) -
 async def _contest_without_referrals() -> Contest:
     brand, _ = await brand_with_marketer()
     return await live_contest(brand)
+
+
+async def test_export_and_deletion_cover_referrals_flags_and_hashes(database_url: str) -> None:
+    contest, _ = await _contest()
+    ana = await _person(f"{unique('ana')}@mailinator.com")
+    ana_entry = await _enter(contest, ana, device="ana-phone")
+    friend = await _enter(contest, arrival=Arrival(ana_entry.referral_code))
+    await _find_the_code(contest, friend)
+    brought_by = await _enter(await _contest_without_referrals(), ana, arrival=Arrival("Z" * 16))
+
+    exported = await accounts.export(ana, now=utcnow())
+    assert exported["format"] == "gymkana-account/3"
+    rows = {row["pseudonymous_id"]: row for row in exported["entries"]}
+    mine = rows[ana_entry.public_id]
+    assert mine["referral_code"] == ana_entry.referral_code
+    assert mine["device_hash"] == ana_entry.device_hash and mine["device_hash"]
+    assert [r["status"] for r in mine["referrals"]] == ["credited"]
+    assert mine["came_through_referral"] is None
+    assert [f["reason"] for f in mine["review_flags"]] == [Reason.DISPOSABLE_EMAIL]
+    came = rows[brought_by.public_id]["came_through_referral"]
+    assert (came["status"], came["reason"]) == ("refused", Refusal.UNKNOWN_CODE)
+    # Nothing about the friend is in Ana's export but how the referral went.
+    assert friend.public_id not in str(exported)
+
+    await accounts.delete(ana)
+    assert not await Referral.filter(referrer=ana_entry).exists()
+    assert not await Referral.filter(referred=brought_by).exists()
+    assert not await FraudFlag.filter(entry_id__in=[ana_entry.id, brought_by.id]).exists()
+    kept = await Entry.get(id=ana_entry.id)
+    assert kept.device_hash is None and kept.network_hash is None
+    assert kept.referral_code != ana_entry.referral_code
+    # The friend's own entry and step are theirs, and stay.
+    assert await Completion.filter(entry=friend).count() == 1
