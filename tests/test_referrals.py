@@ -304,9 +304,9 @@ async def test_the_leaderboard_ranks_referrers_in_one_aggregate_query(database_u
         board = await referrals.leaderboard(contest)
     # The aggregate, then the names of the few at the top.
     assert log.count == 2
-    [aggregate, names] = log.statements
+    [aggregate, lookup] = log.statements
     assert "GROUP BY" in aggregate and '"entry"' not in aggregate
-    assert '"entry"' in names and "GROUP BY" not in names
+    assert '"entry"' in lookup and "GROUP BY" not in lookup
     assert [(leader.name, leader.referrals) for leader in board] == [
         ("Bea", 3),
         ("Carla", 2),
