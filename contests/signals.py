@@ -9,7 +9,9 @@ it. The signals:
   (a random device id the session cookie keeps across sign-ins and sign-outs);
 - ``same_network``: NETWORK_ENTRIES or more came from one network (an IPv4 address, or
   an IPv6 /64, the block one household or phone is given); set higher, since a
-  café, an office or a mobile operator puts many honest people behind one address;
+  café, an office or a mobile operator puts many honest people behind one address.
+  The address is the client's as the web app sees it: behind a reverse proxy,
+  TRUSTED_PROXIES must name the proxy, or every entry shares the proxy's address;
 - ``disposable_email``: the participant's address is at a throwaway mail service, as
   listed by the maintained ``disposable-email-domains`` package;
 - ``step_too_fast``: a step was done sooner after entering than anyone could have done

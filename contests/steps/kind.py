@@ -19,12 +19,12 @@ SettingsT = TypeVar("SettingsT", bound=BaseModel)
 
 
 class CompletedBy(StrEnum):
-    """How a participant proves a step: a form on the contest page, or evidence reported
-    from elsewhere that a worker verifies later."""
+    """How a step gets done: a form on the contest page, evidence reported from elsewhere
+    that a worker verifies later, or what other people do."""
 
     SUBMISSION = "submission"
     EVIDENCE = "evidence"
-    # By what other people do: friends who take part through the participant's link.
+    # Friends who take part through the participant's link (contests/referrals.py).
     OTHERS = "others"
 
 
