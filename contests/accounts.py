@@ -15,6 +15,7 @@ from tortoise.transactions import in_transaction
 
 from contests.errors import N_, InvalidInput
 from contests.i18n import normalise
+from contests.ids import public_id
 from contests.lifecycle import FINISHED, NOT_DRAWN
 from contests.models import (
     Answer,
@@ -23,10 +24,12 @@ from contests.models import (
     Entry,
     EntryStatus,
     Evidence,
+    FraudFlag,
     Identity,
     Marketer,
     Outbox,
     Participant,
+    Referral,
     SignInLink,
     WebSession,
     Winner,
@@ -36,6 +39,7 @@ from contests.steps.registry import kind_of
 
 # 2: what steps' evidence holds is listed per step kind, under "evidence".
 # 3: what the person answered on contest pages, and the brand's replies, under "answers".
+# 3: each entry's referral code, referrals, review flags and device and network hashes.
 FORMAT = "gymkana-account/3"
 T = TypeVar("T")
 
@@ -84,6 +88,12 @@ async def export(participant: Participant, *, now: datetime) -> dict[str, Any]:
         await Answer.filter(entry__participant=participant).select_related("step").order_by("id")
     )
     wins = _by_entry(await Winner.filter(entry__participant=participant).select_related("prize"))
+    came_through = {
+        r.referred_id: r  # type: ignore[attr-defined]
+        for r in await Referral.filter(referred__participant=participant)
+    }
+    brought = _by_referrer(await Referral.filter(referrer__participant=participant).order_by("id"))
+    flags = _by_entry(await FraudFlag.filter(entry__participant=participant).order_by("id"))
     entry_rows = [
         {
             "contest": {"slug": entry.contest.slug, "title": entry.contest.title},
@@ -134,6 +144,17 @@ async def export(participant: Participant, *, now: datetime) -> dict[str, Any]:
                 }
                 for w in wins.get(entry.id, [])
             ],
+            "referral_code": entry.referral_code,
+            "came_through_referral": _referral(came_through.get(entry.id)),
+            # The people brought in are theirs to export: only how each referral went.
+            "referrals": [_referral(r) for r in brought.get(entry.id, [])],
+            "review_flags": [
+                {"reason": f.reason, "flagged_at": _time(f.created_at)}
+                for f in flags.get(entry.id, [])
+            ],
+            # Keyed hashes: they tell only whether two entries came from the same place.
+            "device_hash": entry.device_hash,
+            "network_hash": entry.network_hash,
         }
         for entry in entries
     ]
@@ -209,6 +230,13 @@ async def delete(participant: Participant) -> None:
         await Evidence.filter(entry_id__in=entry_ids).delete()
         await Answer.filter(entry_id__in=entry_ids).delete()
         await Completion.filter(entry_id__in=entry_ids).delete()
+        await Referral.filter(referred_id__in=entry_ids).delete()
+        await Referral.filter(referrer_id__in=entry_ids).delete()
+        await FraudFlag.filter(entry_id__in=entry_ids).delete()
+        await Entry.filter(id__in=entry_ids).update(device_hash=None, network_hash=None)
+        # Links already shared no longer lead to these entries.
+        for entry_id in entry_ids:
+            await Entry.filter(id=entry_id).update(referral_code=public_id())
         # Still open: the entry leaves the draw, but its link stays in the entry hash
         # chain, which must replay to the head published at close.
         await Entry.filter(id__in=still_open).update(status=EntryStatus.DISQUALIFIED)
@@ -227,6 +255,24 @@ def _by_entry(rows: list[T]) -> dict[int, list[T]]:
     for row in rows:
         grouped.setdefault(row.entry_id, []).append(row)  # type: ignore[attr-defined]
     return grouped
+
+
+def _by_referrer(rows: list[Referral]) -> dict[int, list[Referral]]:
+    grouped: dict[int, list[Referral]] = {}
+    for row in rows:
+        grouped.setdefault(row.referrer_id, []).append(row)  # type: ignore[attr-defined]
+    return grouped
+
+
+def _referral(referral: Referral | None) -> dict[str, Any] | None:
+    if referral is None:
+        return None
+    return {
+        "status": referral.status.value,
+        "reason": referral.reason,
+        "arrived_at": _time(referral.created_at),
+        "credited_at": _time(referral.credited_at),
+    }
 
 
 def _time(value: datetime | None) -> str | None:

@@ -228,3 +228,24 @@ async def add_step(contest: Contest, draft: StepDraft, *, actor: str, now: datet
             kind=kind.name,
         )
     return step
+
+
+async def show_referral_leaderboard(
+    contest: Contest, shown: bool, *, actor: str, now: datetime
+) -> None:
+    """Whether the contest page lists the top referrers by display name; it only shows
+    what exists, so it may change at any time before the contest closes."""
+    require_editable(contest)
+    if contest.referral_leaderboard is shown:
+        return
+    contest.referral_leaderboard = shown
+    async with in_transaction():
+        await contest.save(update_fields=["referral_leaderboard"])
+        await audit.record(
+            actor=actor,
+            action="contest.referral_leaderboard",
+            brand=contest.brand,
+            target=contest.slug,
+            now=now,
+            shown=shown,
+        )

@@ -8,13 +8,15 @@ from datetime import datetime
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from contests import draw, mail
+from contests import draw, mail, referrals, signals
 from contests.errors import N_, Conflict, InvalidInput, NotAllowed
 from contests.ids import public_id
 from contests.lifecycle import RUNNING, accepting_entries
 from contests.links import Links
 from contests.models import Completion, Contest, Entry, EntryStatus, Participant, Step
 from contests.queries import ids
+from contests.referrals import Arrival
+from contests.signals import Origin
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,11 @@ async def enter(
     consented: bool,
     locale: str,
     now: datetime,
+    origin: Origin | None = None,
+    arrival: Arrival | None = None,
 ) -> Entry:
+    """Enter a participant; ``origin`` says from which device and network, ``arrival``
+    through whose referral link. Both feed the fraud signals, which flag, never refuse."""
     if not consented:
         raise InvalidInput(
             N_("To take part, accept the contest rules and the privacy notice."),
@@ -110,6 +116,8 @@ async def enter(
                 consented_at=now,
                 chain_hash=link,
                 created_at=now,
+                device_hash=origin.device_hash if origin else None,
+                network_hash=origin.network_hash if origin else None,
             )
         except IntegrityError:
             raise Conflict(
@@ -118,6 +126,9 @@ async def enter(
         locked.entry_chain_head = link
         locked.entry_count += 1
         await locked.save(update_fields=["entry_chain_head", "entry_count"])
+        await signals.entry_arrived(entry, participant.email, now)
+        if arrival is not None:
+            await referrals.record_arrival(entry, participant, arrival, now)
     return entry
 
 

@@ -6,7 +6,10 @@ from enum import StrEnum
 from typing import Any
 
 from tortoise import fields
+from tortoise.indexes import Index
 from tortoise.models import Model
+
+from contests.ids import public_id as random_code
 
 # Docstrings become table comments, and the SQLite migration runner splits its SQL on
 # semicolons: keep them out of model docstrings.
@@ -29,6 +32,13 @@ class EvidenceStatus(StrEnum):
     PENDING = "pending"
     VERIFIED = "verified"
     REJECTED = "rejected"
+
+
+class ReferralStatus(StrEnum):
+    # Came through a referral link and entered; counts once they complete a step.
+    PENDING = "pending"
+    CREDITED = "credited"
+    REFUSED = "refused"
 
 
 class WinnerStatus(StrEnum):
@@ -166,6 +176,8 @@ class Contest(Model):
     # How many entries there are, raised with the chain head as each entry joins: the
     # contest page shows it without counting the entries.
     entry_count = fields.IntField(default=0)
+    # Whether the contest page shows the top referrers by display name.
+    referral_leaderboard = fields.BooleanField(default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
     published_at = fields.DatetimeField(null=True)
     closed_at = fields.DatetimeField(null=True)
@@ -228,10 +240,21 @@ class Entry(Model):
     consented_at = fields.DatetimeField()
     chain_hash = fields.CharField(max_length=64)
     created_at = fields.DatetimeField()
+    # The code in the entry's referral link: random, so that it tells nothing of the
+    # entry's pseudonymous id and cannot be guessed from another one.
+    referral_code = fields.CharField(max_length=32, unique=True, default=random_code)
+    # Keyed hashes of the device and the network the entry came from (contests/signals.py).
+    device_hash = fields.CharField(max_length=32, null=True)
+    network_hash = fields.CharField(max_length=32, null=True)
 
     class Meta:
         table = "entry"
         unique_together = (("contest", "participant"),)
+        indexes = (
+            Index(fields=("contest_id", "device_hash"), name="entry_contest_device"),
+            Index(fields=("contest_id", "network_hash"), name="entry_contest_network"),
+            Index(fields=("participant_id",), name="entry_participant"),
+        )
 
 
 class Completion(Model):
@@ -303,6 +326,56 @@ class Answer(Model):
         unique_together = (("entry", "step"),)
         # The console reads a step's answers newest first, a page at a time.
         indexes = (("step_id", "created_at"),)
+
+
+class Referral(Model):
+    """Someone who entered through another entry's referral link."""
+
+    id = fields.IntField(primary_key=True)
+    contest: fields.ForeignKeyRelation[Contest] = fields.ForeignKeyField(
+        "models.Contest", related_name="referrals", on_delete=fields.CASCADE
+    )
+    # None when the code named no entry of this contest.
+    referrer: fields.ForeignKeyNullableRelation[Entry] = fields.ForeignKeyField(
+        "models.Entry", related_name="referrals_made", null=True, on_delete=fields.CASCADE
+    )
+    referred: fields.OneToOneRelation[Entry] = fields.OneToOneField(
+        "models.Entry", related_name="referred_by", on_delete=fields.CASCADE
+    )
+    code = fields.CharField(max_length=32, default="")
+    status = fields.CharEnumField(ReferralStatus, max_length=16, default=ReferralStatus.PENDING)
+    # Why a referral does not count, as a code (contests/referrals.py).
+    reason = fields.CharField(max_length=32, default="")
+    created_at = fields.DatetimeField()
+    credited_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "referral"
+        indexes = (
+            Index(fields=("contest_id", "status", "referrer_id"), name="referral_leaders"),
+            Index(fields=("referrer_id", "status"), name="referral_referrer"),
+        )
+
+
+class FraudFlag(Model):
+    """A reason to review an entry: flagged entries stay in the contest until a person decides."""
+
+    id = fields.IntField(primary_key=True)
+    contest: fields.ForeignKeyRelation[Contest] = fields.ForeignKeyField(
+        "models.Contest", related_name="flags", on_delete=fields.CASCADE
+    )
+    entry: fields.ForeignKeyRelation[Entry] = fields.ForeignKeyField(
+        "models.Entry", related_name="flags", on_delete=fields.CASCADE
+    )
+    # A reason code of contests/signals.py, and what backs it.
+    reason = fields.CharField(max_length=32)
+    details: dict[str, Any] = fields.JSONField(default=dict)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "fraud_flag"
+        unique_together = (("entry", "reason"),)
+        indexes = (Index(fields=("contest_id", "entry_id"), name="fraud_flag_contest"),)
 
 
 class Draw(Model):

@@ -175,6 +175,24 @@ async def test_a_participant_plays_the_demo_and_the_marketer_draws_the_winner(
     await page.locator("li[data-kind=opinion] button").click()
     assert (await page.locator("[data-testid=progress]").inner_text()).startswith(f"4 de {steps}")
 
+    # The share step counts on the participant's word; their personal link and its QR
+    # code are on the page, copied by keyboard alone, and nothing overflows a 360 px phone.
+    assert "/r/" in await page.locator("li[data-kind=share] input[readonly]").input_value()
+    await page.set_viewport_size({"width": 360, "height": 800})
+    assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    await page.locator("li[data-kind=share] [data-testid=shared]").click()
+    await page.wait_for_selector("[data-testid=progress]")
+    assert (await page.locator("[data-testid=progress]").inner_text()).startswith(f"5 de {steps}")
+    link = await page.locator("#referral-link").input_value()
+    assert re.fullmatch(rf"{re.escape(base)}/c/[a-z0-9-]+/r/[\w-]+", link), link
+    qr = page.locator("#referral img")
+    assert await qr.evaluate("image => image.complete && image.naturalWidth > 0")
+    assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    await page.locator("#referral button[data-copy]").focus()
+    await page.keyboard.press("Enter")
+    status = page.locator("#referral [data-copy-status]")
+    await status.filter(has_text="Enlace copiado").wait_for()
+
     # The marketer closes the contest from the console; the worker draws.
     marketer = await browser.new_context(locale="en-GB")
     console = await marketer.new_page()

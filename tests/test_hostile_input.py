@@ -220,6 +220,22 @@ ENDPOINTS = [
         page=CONTEST_PAGE,
     ),
     Endpoint(
+        "referral step", "marketer", CONTEST_PAGE + "/steps",
+        {"title": LINE, "clue": BASIC, "max_referrals": LINE},
+        lambda w: {"kind": "referral", "title": "Friends", "clue": "Bring", "max_referrals": "5"},
+        page=CONTEST_PAGE,
+    ),
+    Endpoint(
+        "share step", "marketer", CONTEST_PAGE + "/steps",
+        {"title": LINE, "clue": BASIC, "message": LINE},
+        lambda w: {"kind": "share", "title": "Share it", "clue": "Tell", "message": "Come & play"},
+        page=CONTEST_PAGE,
+    ),
+    Endpoint(
+        "referral leaderboard", "marketer", CONTEST_PAGE + "/leaderboard", {"shown": LINE},
+        lambda w: {"shown": "on"}, page=CONTEST_PAGE,
+    ),
+    Endpoint(
         "edit step", "marketer", CONTEST_PAGE + "/steps/{draft_step}",
         {"title": LINE, "clue": BASIC},
         lambda w: {"title": "Our origins, again", "clue": "Look\r\nagain"},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -54,3 +55,6 @@ def test_a_first_release_keeps_its_data_through_every_migration(
     }
     # The contest page's count of participants starts from the entries already there.
     assert after["entry_counts"] == {"ruta": 1, "hecho": 0}
+    # Entries made before referrals get a random code of their own; leaderboards are off.
+    assert re.fullmatch(r"[0-9a-f]{24}|[0-9a-f]{32}", after["referral_code"])
+    assert after["leaderboard"] is False

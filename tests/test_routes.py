@@ -116,11 +116,13 @@ async def test_the_console_contest_page_posts_each_form_to_its_own_address(
         f"{draft_path}/end",
         f"{draft_path}/prizes",
         f"{draft_path}/steps",
+        f"{draft_path}/leaderboard",
     }
     assert set(ACTION.findall(live_page)) == {
         "/logout",
         f"{live_path}/close",
         f"{live_path}/end",
         f"{live_path}/steps",
+        f"{live_path}/leaderboard",
         *(f"{live_path}/steps/{step}" for step in steps),
     }

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from contests import accounts, authoring
+from contests import accounts, authoring, entries
 from contests.authoring import StepDraft
 from contests.clock import utcnow
 from contests.errors import GymkanaError, InvalidInput
@@ -25,14 +25,25 @@ from contests.models import (
     Entry,
     Evidence,
     EvidenceStatus,
+    Participant,
     Step,
 )
+from contests.referrals import Arrival
 from contests.steps import completion, qr, visit, visit_reports
 from contests.steps.kind import CompletedBy
 from contests.steps.registry import KINDS
 from contests.tokens import Tokens
 from tests.conftest import SECRET
-from tests.factories import BRAND_SITE, LINKS, brand_with_marketer, entrant, live_contest, step_of
+from tests.factories import (
+    BRAND_SITE,
+    LINKS,
+    brand_with_marketer,
+    entrant,
+    live_contest,
+    participant,
+    step_of,
+    unique,
+)
 
 TOKENS = Tokens(SECRET)
 PAGE = f"https://{BRAND_SITE}/contract"
@@ -73,6 +84,31 @@ async def _give_opinion(entry: Entry, step: Step, now: datetime) -> bool:
     return await completion.submit(
         entry, step, {"answer": "More decaf,\nplease."}, now, links=LINKS
     )
+
+
+# One friend per referrer: bringing the same friend twice is refused (they already entered).
+_FRIENDS: dict[str, Participant] = {}
+
+
+async def _bring_a_friend(entry: Entry, step: Step, now: datetime) -> bool:
+    """A friend follows the entry's link, enters and finds the code; the referrer's
+    referral step then counts them."""
+    contest = await Contest.get(id=entry.contest_id)  # type: ignore[attr-defined]
+    friend = _FRIENDS.get(entry.public_id) or await participant(
+        address=f"{unique('friend')}@gmail.com"
+    )
+    _FRIENDS[entry.public_id] = friend
+    theirs = await entries.enter(
+        contest, friend, consented=True, locale="es", now=now, arrival=Arrival(entry.referral_code)
+    )
+    await completion.submit(
+        theirs, await step_of(contest, "code"), {"code": "SECRET-42"}, now, links=LINKS
+    )
+    return await Completion.filter(entry=entry, step=step).exists()
+
+
+async def _say_shared(entry: Entry, step: Step, now: datetime) -> bool:
+    return await completion.submit(entry, step, {}, now, links=LINKS)
 
 
 @dataclass(frozen=True)
@@ -134,6 +170,21 @@ RECIPES = {
             {"question": "Tell us", "min_length": "many"},
         ],
         complete=_give_opinion,
+    ),
+    "referral": Recipe(
+        valid={"max_referrals": "3"},
+        invalid=[
+            {"max_referrals": "0"},
+            {"max_referrals": "-2"},
+            {"max_referrals": "1001"},
+            {"max_referrals": "many"},
+        ],
+        complete=_bring_a_friend,
+    ),
+    "share": Recipe(
+        valid={"message": "Join me in this contest"},
+        invalid=[{"message": "x" * 281}, {"message": "Join\x00me"}, {"message": "Join\nme"}],
+        complete=_say_shared,
     ),
 }
 NAMES = sorted(KINDS)

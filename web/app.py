@@ -29,7 +29,7 @@ from web.console import routes as console
 from web.limiter import Limiter
 from web.links import AppLinks
 from web.middleware import SecurityHeaders
-from web.participant import account
+from web.participant import account, referrals
 from web.participant import qr as participant_qr
 from web.participant import routes as participant
 from web.signin import email as email_sign_in
@@ -47,6 +47,7 @@ def app_routes() -> list[BaseRoute]:
     return [
         *participant.routes,
         *participant_qr.routes,
+        *referrals.routes,
         *email_sign_in.routes,
         *provider_sign_in.routes,
         *account.routes,

@@ -285,6 +285,25 @@ def _step_drafts(site_origin: str) -> list[StepDraft]:
                 "max_length": "600",
             },
         ),
+        StepDraft(
+            kind="share",
+            title="Cuéntaselo a tus amigos",
+            clue="Comparte la ruta del café donde quieras: tu enlace lleva tu código personal.",
+            points=1,
+            required=False,
+            settings={"message": "Estoy haciendo la ruta del café de Café Aurora, ¡ven!"},
+        ),
+        StepDraft(
+            kind="referral",
+            title="Trae a tus amigos",
+            clue=(
+                "Cada amigo que entre por tu enlace o tu código QR y complete un paso "
+                "te suma papeletas."
+            ),
+            points=2,
+            required=False,
+            settings={"max_referrals": 5},
+        ),
     ]
 
 

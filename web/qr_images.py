@@ -73,3 +73,14 @@ def image(request: Request, contest: Contest, step: Step, kind: str) -> Response
         # Nothing in our SVG runs, and nothing it could load is allowed either.
         headers={"Cache-Control": cache, "Content-Security-Policy": "default-src 'none'"},
     )
+
+
+def link_image(data: str, kind: str, filename: str) -> Response:
+    """The QR of one of the app's links that does not change (a participant's referral
+    link), as an answer; the PNG downloads under ``filename``."""
+    headers = {"Cache-Control": "private, max-age=3600"}
+    if kind == "png":
+        headers["Content-Disposition"] = f'attachment; filename="{filename}.png"'
+    return Response(
+        svg(data) if kind == "svg" else png(data), media_type=FORMATS[kind], headers=headers
+    )

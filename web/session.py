@@ -1,8 +1,12 @@
 """The signed-in person, CSRF tokens and the request's language.
 
 The cookie (Starlette's signed SessionMiddleware) carries only a session id, a CSRF
-token, the chosen language and a one-shot message; the session itself lives in the
-database so signing out ends it for good.
+token, the chosen language, a device id and a one-shot message; the session itself
+lives in the database so signing out ends it for good.
+
+The device id is a random name for the browser, kept across sign-ins and sign-outs, so
+that entries made from one browser under several accounts show as such (the fraud
+signals in contests/signals.py keep only a keyed hash of it).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from oauth import sessions
 from web.state import app_state
 
 CSRF_FIELD = "csrf_token"
+DEVICE = "device"
 # Far above the largest form (a 5,000-character description, escaped).
 MAX_FORM_BYTES = 1024 * 1024
 
@@ -53,9 +58,11 @@ async def require_viewer(request: Request) -> Participant:
 
 
 async def sign_in(request: Request, participant: Participant) -> None:
-    """Start a fresh session: nothing from before sign-in carries over but the language."""
+    """Start a fresh session: nothing from before sign-in carries over but the language
+    and the device id."""
     settings = app_state(request).settings
     lang = request.session.get("lang")
+    device = device_id(request)
     old = request.session.get("sid")
     if isinstance(old, str):
         await sessions.end(old, utcnow())
@@ -63,7 +70,7 @@ async def sign_in(request: Request, participant: Participant) -> None:
     record = await sessions.start(
         participant, now=utcnow(), max_age=timedelta(hours=settings.session_max_hours)
     )
-    request.session.update(sid=record.id, csrf=secrets.token_urlsafe(32))
+    request.session.update(sid=record.id, csrf=secrets.token_urlsafe(32), device=device)
     if lang:
         request.session["lang"] = lang
     request.state.viewer = participant
@@ -74,10 +81,22 @@ async def sign_out(request: Request) -> None:
     if isinstance(session_id, str):
         await sessions.end(session_id, utcnow())
     lang = request.session.get("lang")
+    device = request.session.get(DEVICE)
     request.session.clear()
     if lang:
         request.session["lang"] = lang
+    if isinstance(device, str):
+        request.session[DEVICE] = device
     request.state.viewer = None
+
+
+def device_id(request: Request) -> str:
+    """This browser's random device id, given at its first sign-in."""
+    device = request.session.get(DEVICE)
+    if not isinstance(device, str):
+        device = secrets.token_urlsafe(16)
+        request.session[DEVICE] = device
+    return device
 
 
 def csrf_token(request: Request) -> str:

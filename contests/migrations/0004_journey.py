@@ -26,8 +26,7 @@ class Migration(migrations.Migration):
             model_name='Contest',
             name='entry_count',
             field=fields.IntField(default=0),
-            sql_type={"sqlite": "INT", "postgres": "INT"},
-            default_sql="0",
+            sql_default="0",
         ),
         ops.RunPython(count_existing_entries),
     ]

@@ -32,20 +32,21 @@ class DropColumn(ops.RemoveField):
 
 
 class AddColumnWithDefault(ops.AddField):
-    """A NOT NULL column for a table that has rows: the database needs the default too
-    (SQLite refuses the column without one), added in place rather than by a rebuild."""
+    """A NOT NULL column on a table that may have rows: the database gets a default too
+    (SQLite refuses the column without one). Added in place: SQLite's table rebuild
+    would delete the rows that reference the table through ON DELETE CASCADE."""
 
-    def __init__(self, *, sql_type: dict[str, str], default_sql: str, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.sql_type = sql_type
-        self.default_sql = default_sql
+    def __init__(self, model_name, name, field, sql_default: str) -> None:
+        super().__init__(model_name=model_name, name=name, field=field)
+        self.sql_default = sql_default
 
     async def database_forward(self, app_label, old_state, new_state, state_editor=None) -> None:
         if state_editor is None:
             return
-        table = new_state.apps.get_model(f"{app_label}.{self.model_name}")._meta.db_table
-        sql_type = self.sql_type[state_editor.client.capabilities.dialect]
+        model = new_state.apps.get_model(f"{app_label}.{self.model_name}")
+        field = model._meta.fields_map[self.name]
+        sql_type = field.get_for_dialect(state_editor.client.capabilities.dialect, "SQL_TYPE")
         await state_editor.client.execute_script(
-            f'ALTER TABLE "{table}" ADD COLUMN "{self.name}" {sql_type} '
-            f"NOT NULL DEFAULT {self.default_sql}"
+            f'ALTER TABLE "{model._meta.db_table}" ADD COLUMN "{self.name}" {sql_type} '
+            f"NOT NULL DEFAULT {self.sql_default}"
         )

@@ -6,6 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
+from tortoise.transactions import in_transaction
+
+from contests import referrals, signals
 from contests.entries import completed_step_ids, record_completion, require_active, require_unlocked
 from contests.errors import N_, InvalidInput, NotAllowed
 from contests.lifecycle import accepting_entries, require_accepting
@@ -31,8 +34,18 @@ async def submit(
     require_unlocked(step, await completed_step_ids(entry))
     if not await kind.submit(Attempt(contest, entry, step, now), form):
         return False
-    await record_completion(entry, step, now, links=links)
+    await _complete(entry, step, now, links=links)
     return True
+
+
+async def _complete(entry: Entry, step: Step, now: datetime, *, links: Links) -> None:
+    """Record a step done, with what follows from it: the fraud signals of its timing,
+    and the referral it may credit."""
+    kind = kind_of(step)
+    async with in_transaction():
+        if await record_completion(entry, step, now, links=links):
+            await signals.completion_arrived(entry, step, kind.least_seconds(step), now)
+            await referrals.completion_arrived(entry, step, proves=kind.proves, now=now)
 
 
 def wrong_answer(step: Step) -> str:
@@ -62,7 +75,7 @@ async def verify_evidence(evidence_id: int, *, links: Links) -> Evidence | None:
     if reason:
         evidence.status, evidence.reason = EvidenceStatus.REJECTED, reason
     else:
-        await record_completion(entry, step, evidence.reported_at, links=links)
+        await _complete(entry, step, evidence.reported_at, links=links)
         evidence.status = EvidenceStatus.VERIFIED
     await evidence.save(update_fields=["status", "reason"])
     return evidence

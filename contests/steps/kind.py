@@ -20,11 +20,13 @@ QUESTION_LENGTH = 300
 
 
 class CompletedBy(StrEnum):
-    """How a participant proves a step: a form on the contest page, or evidence reported
-    from elsewhere that a worker verifies later."""
+    """How a step gets done: a form on the contest page, evidence reported from elsewhere
+    that a worker verifies later, or what other people do."""
 
     SUBMISSION = "submission"
     EVIDENCE = "evidence"
+    # Friends who take part through the participant's link (contests/referrals.py).
+    OTHERS = "others"
 
 
 def question_setting(raw: Mapping[str, object]) -> str:
@@ -85,6 +87,9 @@ class StepKind(Generic[SettingsT]):
     wrong_answer: ClassVar[str] = N_("That is not right. Look again on the brand's site.")
     # Said to the participant when a submission completes the step (“%(step)s”: its title).
     done_message: ClassVar[str] = N_("Well found! “%(step)s” is done.")
+    # False when completing it proves nothing (the participant's word alone): the
+    # marketer sees its points as unverified, and it credits no referral.
+    proves: ClassVar[bool] = True
 
     def configure(
         self, brand: Brand, step_public_id: str, raw: Mapping[str, object]
@@ -119,6 +124,11 @@ class StepKind(Generic[SettingsT]):
         """Why the evidence does not prove the step, or "" when it does. A kind done
         from the contest page takes no evidence: any that arrives proves nothing."""
         return f"{self.name} steps are not proven by evidence"
+
+    def least_seconds(self, step: Step) -> int:
+        """The least time after entering in which a person could do this step; done
+        sooner, the entry is flagged for review (contests/signals.py)."""
+        return 0
 
     def participant_view(self, tokens: Tokens, entry: Entry, step: Step) -> dict[str, Any]:
         """What the participant's template needs beyond the step, for an open step."""

@@ -11,9 +11,13 @@ from contests.steps.kind import StepKind
 from contests.steps.opinion import OPINION
 from contests.steps.qr import QR
 from contests.steps.quiz import QUIZ
+from contests.steps.referral import ReferralStep
+from contests.steps.share import Share
 from contests.steps.visit import VISIT
 
-KINDS: dict[str, StepKind[Any]] = {kind.name: kind for kind in (VISIT, Code(), QR, QUIZ, OPINION)}
+KINDS: dict[str, StepKind[Any]] = {
+    kind.name: kind for kind in (VISIT, Code(), QR, QUIZ, OPINION, ReferralStep(), Share())
+}
 
 
 def kind_named(name: str) -> StepKind[Any]:

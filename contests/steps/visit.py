@@ -126,6 +126,9 @@ class Visit(StepKind[VisitSettings]):
             return "reported from another page"
         return ""
 
+    def least_seconds(self, step: Step) -> int:
+        return self.settings(step).dwell_seconds
+
     def participant_view(self, tokens: Tokens, entry: Entry, step: Step) -> dict[str, Any]:
         return {
             "link_token": visit_link_token(tokens, entry, step),

@@ -70,6 +70,8 @@ async def main(url: str) -> dict[str, Any]:
         completions = await Completion.all().count()
         entry_counts = {c.slug: c.entry_count for c in await Contest.all()}
         entry = await Entry.get(id=1)
+        referral_code = entry.referral_code
+        leaderboard = (await Contest.get(id=1)).referral_leaderboard
         try:
             await Entry.create(
                 contest_id=1,
@@ -97,6 +99,8 @@ async def main(url: str) -> dict[str, Any]:
             "completions": completions,
             "one_entry_each": one_entry_each,
             "entry_counts": entry_counts,
+            "referral_code": referral_code,
+            "leaderboard": leaderboard,
         }
     finally:
         await close()

@@ -7,12 +7,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from contests import audit, authoring, closing, jobs, lifecycle, mail
+from contests import audit, authoring, closing, jobs, lifecycle, mail, signals
 from contests.authoring import ContestDraft, StepDraft
 from contests.brands import brands_of, invite_marketer, marketer_for, team, update_domains
 from contests.clock import utcnow
 from contests.entries import progress_of_entries
-from contests.errors import N_
+from contests.errors import N_, InvalidInput
 from contests.models import Contest, Draw, Entry, Marketer, Prize, Step, Winner
 from contests.steps.registry import KINDS, kind_named
 from web import forms
@@ -139,6 +139,8 @@ async def contest_detail(request: Request) -> Response:
         phase=lifecycle.phase(contest, utcnow()),
         kinds=KINDS,
         public_url=absolute(request, "contest", slug=contest.slug),
+        flags=await signals.flags_by_entry(contest.id),
+        flag_labels=signals.LABELS,
     )
 
 
@@ -205,6 +207,20 @@ async def edit_step(request: Request) -> Response:
     )
     flash(request, N_("Step updated."), "success")
     return redirect(_back_to(request, role, contest, "#steps"))
+
+
+async def referral_leaderboard(request: Request) -> Response:
+    role, contest, form = await _contest_form(request, "#referrals")
+    shown = forms.text(form, "shown", 3)
+    if shown not in ("", "on"):
+        raise InvalidInput(N_("Tick the box or leave it empty."), "bad_choice")
+    shown_now = shown == "on"
+    await authoring.show_referral_leaderboard(contest, shown_now, actor=_actor(role), now=utcnow())
+    if shown_now:
+        flash(request, N_("The contest page now shows the top referrers."), "success")
+    else:
+        flash(request, N_("The contest page no longer shows the top referrers."), "success")
+    return redirect(_back_to(request, role, contest, "#referrals"))
 
 
 async def publish(request: Request) -> Response:
@@ -275,6 +291,12 @@ routes = [
         edit_step,
         methods=["POST"],
         name="console_edit_step",
+    ),
+    Route(
+        "/console/{brand:slug}/contests/{contest:rowid}/leaderboard",
+        referral_leaderboard,
+        methods=["POST"],
+        name="console_referral_leaderboard",
     ),
     Route(
         "/console/{brand:slug}/contests/{contest:rowid}/publish",

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from contests import jobs, views
+from contests import jobs, referrals, signals, views
 from contests.clock import utcnow
 from contests.entries import enter, entry_of, progress_of_entries
 from contests.errors import N_, NotFound
@@ -27,6 +27,7 @@ from web.rendering import local_path, page, path, redirect
 from web.session import (
     answer_at,
     checked_form,
+    device_id,
     flash,
     request_locale,
     require_viewer,
@@ -64,6 +65,7 @@ async def contest_page(request: Request) -> Response:
         view=view,
         contest=contest,
         phase=phase(contest, utcnow()),
+        referral=await referrals.referral_view(contest, view.entry),
     )
     response.headers["Content-Security-Policy"] = brand_form_csp(contest)
     return response
@@ -81,12 +83,21 @@ async def enter_contest(request: Request) -> Response:
     participant = await require_viewer(request)
     form = await checked_form(request)
     contest = await views.public_contest(slug)
+    tokens = app_state(request).tokens
     await enter(
         contest,
         participant,
         consented=form.get("consent") == "yes",
         locale=request_locale(request),
         now=utcnow(),
+        origin=signals.origin_of(
+            tokens,
+            device=device_id(request),
+            address=request.client.host if request.client else None,
+        ),
+        arrival=referrals.arrival_for(
+            tokens, request.cookies.get(referrals.ARRIVAL_COOKIE), contest.slug
+        ),
     )
     name = participant.display_name or ""
     if on_the_way:
