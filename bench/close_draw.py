@@ -24,6 +24,7 @@ import time
 from datetime import timedelta
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 from tortoise import Tortoise
@@ -41,15 +42,16 @@ WINNERS = 5
 SEED_ENTRIES = {
     "sqlite": (
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) "
-        "INSERT INTO entry (contest_id, public_id, status, locale, consent_version, "
-        "consented_at, chain_hash, created_at) "
-        "SELECT ?, lower(hex(randomblob(8))) || i, 'active', 'es', '1', ?, 'h', ? FROM n"
+        "INSERT INTO entry (contest_id, public_id, referral_code, status, locale, "
+        "consent_version, consented_at, chain_hash, created_at) "
+        "SELECT ?, lower(hex(randomblob(8))) || i, lower(hex(randomblob(12))) || i, "
+        "'active', 'es', '1', ?, 'h', ? FROM n"
     ),
     "postgres": (
-        "INSERT INTO entry (contest_id, public_id, status, locale, consent_version, "
-        "consented_at, chain_hash, created_at) "
-        "SELECT ?, substr(md5(random()::text), 1, 16) || i, 'active', 'es', '1', ?, 'h', ? "
-        "FROM generate_series(1, ?) AS i"
+        "INSERT INTO entry (contest_id, public_id, referral_code, status, locale, "
+        "consent_version, consented_at, chain_hash, created_at) "
+        "SELECT ?, substr(md5(random()::text), 1, 16) || i, substr(md5(random()::text), 1, 20) "
+        "|| i, 'active', 'es', '1', ?, 'h', ? FROM generate_series(1, ?) AS i"
     ),
 }
 
@@ -115,6 +117,10 @@ async def _close_and_draw(contest_id: int) -> None:
     assert sum(not w.alternate for w in winners) == WINNERS, winners
 
 
+def _prepare(database_url: str, entries: int, answer: object) -> None:
+    answer.put(asyncio.run(prepare(database_url, entries)))  # type: ignore[attr-defined]
+
+
 def _measure(database_url: str, contest_id: int, which: str, answer: object) -> None:
     async def run() -> tuple[float, float]:
         await Tortoise.init(config=tortoise_config(database_url))
@@ -132,15 +138,22 @@ def _measure(database_url: str, contest_id: int, which: str, answer: object) -> 
     answer.put(asyncio.run(run()))  # type: ignore[attr-defined]
 
 
-def measure(database_url: str, contest_id: int, which: str) -> tuple[float, float]:
+def in_process(target: Any, *args: object) -> Any:
+    """Run ``target(*args, answer)`` in a fresh process and return what it put in answer:
+    its peak memory is its own, and Tortoise, which keeps each model's queries for the
+    first database it met, starts afresh for each database."""
     context = get_context("spawn")
     answer = context.Queue()
-    process = context.Process(target=_measure, args=(database_url, contest_id, which, answer))
+    process = context.Process(target=target, args=(*args, answer))
     process.start()
     process.join()
     if process.exitcode != 0:
-        sys.exit(f"the {which} run failed (exit status {process.exitcode})")
-    result: tuple[float, float] = answer.get()
+        sys.exit(f"{target.__name__} failed (exit status {process.exitcode})")
+    return answer.get()
+
+
+def measure(database_url: str, contest_id: int, which: str) -> tuple[float, float]:
+    result: tuple[float, float] = in_process(_measure, database_url, contest_id, which)
     return result
 
 
@@ -155,7 +168,7 @@ async def prepare(database_url: str, entries: int) -> int:
 
 def compare(name: str, database_url: str, entries: int, rounds: int) -> None:
     started = time.perf_counter()
-    contest_id = asyncio.run(prepare(database_url, entries))
+    contest_id: int = in_process(_prepare, database_url, entries)
     print(f"{name}: {entries:,} eligible entries seeded in {time.perf_counter() - started:.0f} s")
     anchor: list[tuple[float, float]] = []
     gymkana: list[tuple[float, float]] = []

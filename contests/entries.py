@@ -219,11 +219,13 @@ async def record_completion(entry: Entry, step: Step, now: datetime, *, links: L
         except IntegrityError:
             return False
         if created:
-            await _tell_if_in_the_draw(locked, now, links)
+            await tell_if_in_the_draw(locked, now, links)
     return created
 
 
-async def _tell_if_in_the_draw(entry: Entry, now: datetime, links: Links) -> None:
+async def tell_if_in_the_draw(entry: Entry, now: datetime, links: Links) -> None:
+    """Queue the "you are in the draw" email if the entry now has every required step
+    (once per entry: the message's key is the entry's)."""
     required = set(await ids(Step.filter(contest_id=entry.contest_id, required=True)))  # type: ignore[attr-defined]
     done = {
         int(row["step_id"]): int(row["points"])

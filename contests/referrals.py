@@ -206,19 +206,24 @@ def shared_private_domain(first: str | None, second: str | None) -> str | None:
     return None if signals.public_mail_domain(domain) else domain
 
 
-async def completion_arrived(entry: Entry, step: Step, *, proves: bool, now: datetime) -> None:
+async def completion_arrived(
+    entry: Entry, step: Step, *, proves: bool, now: datetime
+) -> list[Entry]:
     """After ``entry`` completed ``step``: credit whoever referred it (when the step
     proves something), and give the entry's referral points if this step revealed its
-    referral step."""
+    referral step. Returns the entries that completed their referral step just now."""
+    completed: list[Entry] = []
     if proves:
         pending = await Referral.filter(referred_id=entry.id, status=ReferralStatus.PENDING).first()
         if pending is not None:
-            await _credit(pending, now)
-    if await Step.filter(unlocks_after_id=step.id, kind=KIND).exists():
-        await refresh_points(entry, now)
+            completed.extend(await _credit(pending, now))
+    revealed = await Step.filter(unlocks_after_id=step.id, kind=KIND).exists()
+    if revealed and await refresh_points(entry, now):
+        completed.append(entry)
+    return completed
 
 
-async def _credit(referral: Referral, now: datetime) -> None:
+async def _credit(referral: Referral, now: datetime) -> list[Entry]:
     async with in_transaction():
         # The referrer's row is locked so that two friends at once add up rightly.
         referrer = await Entry.select_for_update().filter(id=referral.referrer_id).first()  # type: ignore[attr-defined]
@@ -231,19 +236,22 @@ async def _credit(referral: Referral, now: datetime) -> None:
         else:
             referral.status, referral.credited_at = ReferralStatus.CREDITED, now
         await referral.save(update_fields=["status", "reason", "credited_at"])
-        if referrer is not None and referral.status is ReferralStatus.CREDITED:
-            await refresh_points(referrer, now)
+        credited = referrer is not None and referral.status is ReferralStatus.CREDITED
+        if credited and referrer is not None and await refresh_points(referrer, now):
+            return [referrer]
+    return []
 
 
-async def refresh_points(entry: Entry, now: datetime) -> None:
+async def refresh_points(entry: Entry, now: datetime) -> bool:
     """Give the entry's unlocked referral steps their points: the step's points for each
-    credited referral, up to the step's limit."""
+    credited referral, up to the step's limit. True when a referral step is done just now."""
     steps = await Step.filter(contest_id=entry.contest_id, kind=KIND)  # type: ignore[attr-defined]
     if not steps:
-        return
+        return False
     credited = await Referral.filter(referrer_id=entry.id, status=ReferralStatus.CREDITED).count()
     if not credited:
-        return
+        return False
+    completed = False
     done = set(await ids(Completion.filter(entry_id=entry.id), "step_id"))
     for step in steps:
         after = step.unlocks_after_id  # type: ignore[attr-defined]
@@ -253,9 +261,11 @@ async def refresh_points(entry: Entry, now: datetime) -> None:
         completion, created = await Completion.get_or_create(
             entry_id=entry.id, step_id=step.id, defaults={"points": points, "completed_at": now}
         )
+        completed = completed or created
         if not created and completion.points != points:
             completion.points = points
             await completion.save(update_fields=["points"])
+    return completed
 
 
 def limit_of(step: Step) -> int:

@@ -24,8 +24,10 @@ from contests.brands import create_brand
 from contests.clock import utcnow
 from contests.models import Brand, Contest, Entry, Participant, Step
 from contests.settings import Settings
-from tests.conftest import ROOT, Mailbox, eventually
+from contests.steps.qr import QR
+from tests.conftest import Mailbox, eventually
 from tests.factories import LINKS, browser, csrf, email, link_in, sign_in, unique
+from tests.support.axe import axe_script, violations
 from tests.support.gymkana import chromium
 from tests.support.servers import asgi_server_in_loop
 from tests.test_browser import CHROMIUM
@@ -33,8 +35,6 @@ from web.demo import seed_contest
 
 pytestmark = pytest.mark.browser
 
-AXE = ROOT / ".tools" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 PHONE: ViewportSize = {"width": 360, "height": 740}
 LANGUAGES = {"es": "es-ES", "en": "en-GB"}
 # The brand's own site is not served here: no page below follows a step's link.
@@ -56,6 +56,8 @@ PAGES = [
     "draw-closed",
     "draw-drawn",
     "account",
+    "qr-scan-signed-out",
+    "qr-scan-entered",
     "not-found",
 ]
 
@@ -136,6 +138,10 @@ async def journey(
         assert await closing.close(contest.id, utcnow())
     assert await closing.run_draw(drawn.id, utcnow(), links=LINKS)
 
+    # The shop's poster: a printed QR code of a step of the contest the participant entered.
+    printed = await Step.filter(contest=entered, kind="qr").order_by("position").first()
+    assert printed is not None
+    poster = f"/c/{entered.slug}/qr/{printed.public_id}/{QR.printed_code(printed)}"
     pages = {
         "home": ("/", False),
         "home-signed-in": ("/", True),
@@ -152,6 +158,8 @@ async def journey(
         "draw-closed": (f"/c/{closed.slug}/draw", True),
         "draw-drawn": (f"/c/{drawn.slug}/draw", True),
         "account": ("/me", True),
+        "qr-scan-signed-out": (poster, False),
+        "qr-scan-entered": (poster, True),
         "not-found": ("/c/no-such-contest", False),
     }
     assert list(pages) == PAGES
@@ -168,9 +176,7 @@ async def chrome() -> AsyncIterator[Browser]:
 
 @pytest.fixture(scope="module")
 def axe_source() -> str:
-    if not AXE.exists():
-        pytest.fail(f"axe-core is not installed at {AXE}: run scripts/ensure-axe.sh")
-    return AXE.read_text(encoding="utf-8")
+    return axe_script()
 
 
 @asynccontextmanager
@@ -199,16 +205,6 @@ async def _phone(
         await context.close()
 
 
-def _violation(violation: dict[str, Any]) -> str:
-    lines = [f"- {violation['id']} ({violation['impact']}): {violation['help']}"]
-    for node in violation["nodes"][:5]:
-        summary = " ".join(str(node.get("failureSummary", "")).split())
-        lines.append(f"    at {' '.join(map(str, node['target']))}: {summary}")
-    if len(violation["nodes"]) > 5:
-        lines.append(f"    ... and {len(violation['nodes']) - 5} more")
-    return "\n".join(lines)
-
-
 OVERFLOWING = """width => [...document.querySelectorAll("body *")]
   .filter(e => e.getBoundingClientRect().right > width + 0.5)
   .slice(0, 5)
@@ -219,11 +215,7 @@ OVERFLOWING = """width => [...document.querySelectorAll("body *")]
 
 async def _problems(page: Page, axe_source: str) -> list[str]:
     """What is wrong with the page as it is now: axe's violations, and any overflow."""
-    await page.add_script_tag(content=axe_source)
-    result = await page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS
-    )
-    problems = [_violation(v) for v in result["violations"]]
+    problems = await violations(page, axe_source)
     width = await page.evaluate("document.scrollingElement.scrollWidth")
     if width > PHONE["width"]:
         wide = await page.evaluate(OVERFLOWING, PHONE["width"])

@@ -15,13 +15,15 @@ import httpx
 from contests import closing, entries, jobs
 from contests.clock import utcnow
 from contests.models import Contest, Entry, Outbox, Participant, Step
+from contests.referrals import Arrival
 from contests.settings import Settings
-from contests.steps import visit, visit_reports
+from contests.steps import completion, visit, visit_reports
 from contests.tokens import Tokens
 from tests.conftest import SECRET, Mailbox, eventually
 from tests.factories import (
     BRAND_SITE,
     LINKS,
+    added_step,
     after_redirect,
     brand_with_marketer,
     browser,
@@ -29,7 +31,9 @@ from tests.factories import (
     enter_on_the_web,
     entrant,
     live_contest,
+    participant,
     step_of,
+    unique,
 )
 
 TOKENS = Tokens(SECRET)
@@ -203,3 +207,28 @@ async def test_steps_recorded_after_the_close_tell_nobody_they_are_in_the_draw(
     for step in await Step.filter(contest=contest):
         assert await entries.record_completion(entry, step, utcnow(), links=LINKS)
     assert not await Outbox.filter(dedupe_key=f"in-draw:{entry.id}").exists()
+
+
+async def test_a_friend_doing_a_step_can_put_the_referrer_in_the_draw(database_url: str) -> None:
+    """The referral step is done by someone else's completion: it counts here too."""
+    brand, _ = await brand_with_marketer()
+    contest = await live_contest(brand)
+    await added_step(contest, "referral", {"max_referrals": "3"}, required=True)
+    referrer = await entrant(contest, name="Ana", locale="es")
+    for step in await Step.filter(contest=contest).exclude(kind="referral"):
+        await entries.record_completion(referrer, step, utcnow(), links=LINKS)
+    assert not await Outbox.filter(dedupe_key=f"in-draw:{referrer.id}").exists()
+
+    friend = await participant(address=f"{unique('friend')}@gmail.com")
+    theirs = await entries.enter(
+        contest,
+        friend,
+        consented=True,
+        locale="es",
+        now=utcnow(),
+        arrival=Arrival(referrer.referral_code),
+    )
+    code = await step_of(contest, "code")
+    assert await completion.submit(theirs, code, {"code": CODE}, utcnow(), links=LINKS)
+
+    assert await Outbox.filter(dedupe_key=f"in-draw:{referrer.id}").count() == 1

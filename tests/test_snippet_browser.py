@@ -24,6 +24,7 @@ from contests.steps.visit import visit_link_token
 from contests.tokens import Tokens
 from tests.conftest import eventually
 from tests.factories import entrant, unique
+from tests.support.axe import axe_script, violations
 from tests.support.gymkana import chromium
 from tests.support.servers import asgi_server_in_loop
 from web.demo import brand_site
@@ -321,4 +322,23 @@ async def test_a_click_only_step_leads_on_to_the_brands_page_and_counts(
     report = await Evidence.get(entry=entry)
     assert report.status is EvidenceStatus.VERIFIED and report.data["proof"] == "click"
     assert await _violations(page) == [] and said == []
+    await context.close()
+
+
+@pytest.mark.parametrize("language", ["es", "en"])
+async def test_the_overlay_passes_axe_while_checking_and_once_counted(
+    sites: Sites, chrome: Browser, worker: Any, language: str
+) -> None:
+    entry, step = await _playing(sites, locale=language)
+    # axe-core is injected as an inline script, which the brand's policy forbids.
+    context = await chrome.new_context(
+        locale=language, viewport={"width": 360, "height": 740}, bypass_csp=True
+    )
+    page = await context.new_page()
+    await _follow_step_link(page, sites, entry, step)
+    await page.locator(OVERLAY).wait_for()
+    script = axe_script()
+    assert await violations(page, script, within="gymkana-progress") == []
+    await page.wait_for_selector(f"{OVERLAY}[data-gymkana-state=counted]", timeout=20_000)
+    assert await violations(page, script, within="gymkana-progress") == []
     await context.close()

@@ -9,7 +9,13 @@ from datetime import datetime
 from tortoise.transactions import in_transaction
 
 from contests import referrals, signals
-from contests.entries import completed_step_ids, record_completion, require_active, require_unlocked
+from contests.entries import (
+    completed_step_ids,
+    record_completion,
+    require_active,
+    require_unlocked,
+    tell_if_in_the_draw,
+)
 from contests.errors import N_, InvalidInput, NotAllowed
 from contests.lifecycle import accepting_entries, require_accepting
 from contests.links import Links
@@ -45,7 +51,10 @@ async def _complete(entry: Entry, step: Step, now: datetime, *, links: Links) ->
     async with in_transaction():
         if await record_completion(entry, step, now, links=links):
             await signals.completion_arrived(entry, step, kind.least_seconds(step), now)
-            await referrals.completion_arrived(entry, step, proves=kind.proves, now=now)
+            completed = await referrals.completion_arrived(entry, step, proves=kind.proves, now=now)
+            # A referral step is done when a friend does theirs: it may complete a set too.
+            for other in completed:
+                await tell_if_in_the_draw(other, now, links)
 
 
 def wrong_answer(step: Step) -> str:
