@@ -193,6 +193,13 @@ async def test_a_participant_plays_the_demo_and_the_marketer_draws_the_winner(
     status = page.locator("#referral [data-copy-status]")
     await status.filter(has_text="Enlace copiado").wait_for()
 
+    # The shop's poster, "scanned" from the demo's QR page: the scan page's one button.
+    await page.goto(f"{base}/demo/qr")
+    await page.locator("[data-testid=demo-qr-printed] [data-testid=qr-link]").click()
+    await page.locator("[data-testid=scan-complete]").click()
+    await page.wait_for_url(re.compile(r"/c/[a-z0-9-]+#step-"))
+    assert (await page.locator("[data-testid=progress]").inner_text()).startswith(f"6 de {steps}")
+
     # The marketer closes the contest from the console; the worker draws.
     marketer = await browser.new_context(locale="en-GB")
     console = await marketer.new_page()
