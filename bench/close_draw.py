@@ -108,11 +108,15 @@ async def _read(contest_id: int) -> None:
     assert rows
 
 
-async def _close_and_draw(contest_id: int) -> None:
-    now = utcnow()
+async def _reopen(contest_id: int) -> None:
+    """Undo the previous round's close and draw (not timed)."""
     await execute("UPDATE contest SET status = 'live', closed_at = NULL WHERE id = ?", [contest_id])
     for table in ("winner", "draw", "listed_entry"):
         await execute(f"DELETE FROM {table} WHERE contest_id = ?", [contest_id])
+
+
+async def _close_and_draw(contest_id: int) -> None:
+    now = utcnow()
     settings = load_settings(secret_key="bench" * 8)
     await closing.close(contest_id, now)
     winners = await closing.run_draw(contest_id, now, links=app_links(settings))
@@ -126,6 +130,8 @@ def _prepare(database_url: str, entries: int, answer: object) -> None:
 def _measure(database_url: str, contest_id: int, which: str, answer: object) -> None:
     async def run() -> tuple[float, float]:
         await Tortoise.init(config=tortoise_config(database_url))
+        if which != "anchor":
+            await _reopen(contest_id)
         started = time.perf_counter()
         if which == "anchor":
             await _read(contest_id)
