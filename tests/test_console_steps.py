@@ -191,10 +191,16 @@ async def test_a_live_step_nobody_completed_may_change_but_not_become_required(
 ) -> None:
     brand, address = await _marketer()
     contest = await live_contest(brand)
+    code = await step_of(contest, "code")
     step = await added_step(contest, "share", {"message": "Come"}, title="Share", required=False)
     async with _console(app, mailbox, address) as console:
         said = await _post(
-            console, brand, contest, step, "settings", **_settings(step, points="4", message="Hi")
+            console,
+            brand,
+            contest,
+            step,
+            "settings",
+            **_settings(step, points="4", message="Hi", unlocks_after=str(code.id)),
         )
         assert "Step saved." in said
         said = await _post(
@@ -203,6 +209,7 @@ async def test_a_live_step_nobody_completed_may_change_but_not_become_required(
         assert "a step can no longer become required" in said
     changed = await Step.get(id=step.id)
     assert (changed.points, changed.required, changed.config["message"]) == (4, False, "Hi")
+    assert changed.unlocks_after_id == code.id  # type: ignore[attr-defined]
 
 
 async def test_a_live_step_someone_completed_keeps_its_settings_points_and_requirement(
