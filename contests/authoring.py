@@ -319,8 +319,8 @@ async def edit_step_settings(
 
 
 def _step_state(step: Step) -> dict[str, object]:
-    """What the audit log keeps of a step's change (settings may hold secrets: only
-    whether they changed shows, through the kind's public fields elsewhere)."""
+    """What the audit log keeps of a step's change; its settings stay out, as they may
+    hold a secret (a QR step's key, a code's hash)."""
     return {
         "title": step.title,
         "points": step.points,
