@@ -271,6 +271,7 @@ class Completion(Model):
     class Meta:
         table = "completion"
         unique_together = (("entry", "step"),)
+        indexes = (Index(fields=("step_id",), name="completion_step"),)
 
 
 class Evidence(Model):

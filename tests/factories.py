@@ -252,6 +252,23 @@ async def enter_on_the_web(
 
 
 @asynccontextmanager
+async def marketer_console(
+    app: object, mailbox: Mailbox, address: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A browser signed in as ``address``, reading English."""
+    async with browser(app, language="en") as visitor:
+        await sign_in(visitor, mailbox, address)
+        yield visitor
+
+
+async def brand_and_marketer_address() -> tuple[Brand, str]:
+    """A brand, and the address its marketer signs in with."""
+    address = email("marketer")
+    brand, _ = await brand_with_marketer(address)
+    return brand, address
+
+
+@asynccontextmanager
 async def player(
     app: object, mailbox: Mailbox, contest: Contest, *, language: str = "en", address: str = ""
 ) -> AsyncIterator[httpx.AsyncClient]:

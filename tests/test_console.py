@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -37,33 +35,22 @@ from tests.factories import (
     BRAND_SITE,
     LINKS,
     after_redirect,
+    brand_and_marketer_address,
     brand_with_marketer,
-    browser,
     csrf,
     draft_contest,
     email,
     entrant,
     frozen_list,
     live_contest,
+    marketer_console,
     page_text,
-    sign_in,
     step_of,
     unique,
 )
 
-
-@asynccontextmanager
-async def _console(app: Any, mailbox: Mailbox, address: str) -> AsyncIterator[httpx.AsyncClient]:
-    """A browser signed in as ``address``, reading English."""
-    async with browser(app, language="en") as visitor:
-        await sign_in(visitor, mailbox, address)
-        yield visitor
-
-
-async def _marketer() -> tuple[Brand, str]:
-    address = email("marketer")
-    brand, _ = await brand_with_marketer(address)
-    return brand, address
+_console = marketer_console
+_marketer = brand_and_marketer_address
 
 
 async def _mail_settled(brand: Brand) -> None:

@@ -242,6 +242,23 @@ ENDPOINTS = [
         page=CONTEST_PAGE,
     ),
     Endpoint(
+        "step settings", "marketer", CONTEST_PAGE + "/steps/{draft_step}/settings",
+        {
+            "title": LINE, "clue": BASIC, "points": LINE, "required": LINE,
+            "unlocks_after": LINE, "target_url": URL, "dwell_seconds": LINE, "pages": LINE,
+            "proof": LINE,
+        },
+        lambda w: {
+            "title": "Our origins", "clue": "Where?\r\nLook.", "points": "2", "required": "on",
+            "target_url": PLAIN_URL, "dwell_seconds": "3", "pages": "page", "proof": "snippet",
+        },
+        page=CONTEST_PAGE,
+    ),
+    Endpoint(
+        "move step", "marketer", CONTEST_PAGE + "/steps/{draft_step}/move", {"direction": LINE},
+        lambda w: {"direction": "down"}, page=CONTEST_PAGE,
+    ),
+    Endpoint(
         "end", "marketer", CONTEST_PAGE + "/end", {"ends_at": LINE},
         lambda w: {"ends_at": "2031-01-01T10:00"}, page=CONTEST_PAGE,
     ),

@@ -18,7 +18,14 @@ from contests.models import Step
 from contests.settings import load_settings
 from contests.templating import environment
 from tests.conftest import ROOT, Mailbox
-from tests.factories import brand_with_marketer, browser, draft_contest, live_contest, sign_in
+from tests.factories import (
+    added_step,
+    brand_with_marketer,
+    browser,
+    draft_contest,
+    live_contest,
+    sign_in,
+)
 from web.app import create_app
 
 TEMPLATES = ROOT / "templates"
@@ -100,6 +107,7 @@ async def test_the_console_contest_page_posts_each_form_to_its_own_address(
 ) -> None:
     brand, marketer = await brand_with_marketer()
     draft = await draft_contest(brand)
+    draft_steps = [(await added_step(draft, "share", {})).id for _ in range(2)]
     live = await live_contest(brand)
     steps = await Step.filter(contest=live).values_list("id", flat=True)
     draft_path = f"/console/{brand.slug}/contests/{draft.id}"
@@ -117,6 +125,11 @@ async def test_the_console_contest_page_posts_each_form_to_its_own_address(
         f"{draft_path}/prizes",
         f"{draft_path}/steps",
         f"{draft_path}/leaderboard",
+        *(
+            f"{draft_path}/steps/{step}{action}"
+            for step in draft_steps
+            for action in ("", "/settings", "/delete", "/move")
+        ),
     }
     assert set(ACTION.findall(live_page)) == {
         "/logout",
@@ -124,5 +137,5 @@ async def test_the_console_contest_page_posts_each_form_to_its_own_address(
         f"{live_path}/end",
         f"{live_path}/steps",
         f"{live_path}/leaderboard",
-        *(f"{live_path}/steps/{step}" for step in steps),
+        *(f"{live_path}/steps/{step}{action}" for step in steps for action in ("", "/settings")),
     }

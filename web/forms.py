@@ -84,7 +84,12 @@ def local_datetime(form: FormData, name: str, zone: str) -> datetime:
 
 
 def checkbox(form: FormData, name: str) -> bool:
-    return form.get(name) in {"on", "yes", "true", "1"}
+    """A box the page sends as "on" or not at all: anything else is refused, not read as
+    unticked (a step's requirement must not drop by accident)."""
+    value = text(form, name, 3)
+    if value not in ("", "on"):
+        raise InvalidInput(N_("Tick the box or leave it empty."), "bad_choice")
+    return value == "on"
 
 
 # A JSON string, escapes included; what is left outside strings is structure.

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, Field
 
 from contests.errors import N_, InvalidInput
-from contests.models import Brand
+from contests.models import Brand, Step
 from contests.steps.kind import Attempt, CompletedBy, StepKind
 
 
@@ -48,6 +48,12 @@ class Code(StepKind[CodeSettings]):
         if not normalise_code(code):
             raise InvalidInput(N_("A code step needs the secret code."), "code_required")
         return CodeSettings(code_hash=code_digest(step_public_id, code)).model_dump()
+
+    def reconfigure(self, brand: Brand, step: Step, raw: Mapping[str, object]) -> dict[str, Any]:
+        # The form cannot show the code (only its hash is kept): left empty, it stays.
+        if not normalise_code(str(raw.get("code") or "")):
+            return dict(step.config)
+        return self.configure(brand, step.public_id, raw)
 
     async def submit(self, attempt: Attempt, form: Mapping[str, str]) -> bool:
         code = form.get("code", "")

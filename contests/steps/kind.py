@@ -97,6 +97,11 @@ class StepKind(Generic[SettingsT]):
         """The settings to store, from what the marketer typed; InvalidInput if wrong."""
         return self.parse(raw).model_dump(mode="json")
 
+    def reconfigure(self, brand: Brand, step: Step, raw: Mapping[str, object]) -> dict[str, Any]:
+        """New settings for an existing step, from its edit form. Kinds holding a secret
+        the form does not show keep it (a code's hash, a QR step's key)."""
+        return self.configure(brand, step.public_id, raw)
+
     def parse(self, raw: Mapping[str, object]) -> SettingsT:
         given = {key: value for key, value in raw.items() if value not in ("", None)}
         try:

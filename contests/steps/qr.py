@@ -109,6 +109,11 @@ class Qr(StepKind[QrSettings]):
             )
         return QrSettings(secret=secrets.token_hex(32), rotate_seconds=period).model_dump()
 
+    def reconfigure(self, brand: Brand, step: Step, raw: Mapping[str, object]) -> dict[str, Any]:
+        # The step keeps its key: the codes already printed go on working.
+        period = self.configure(brand, step.public_id, raw)["rotate_seconds"]
+        return QrSettings(secret=self.settings(step).secret, rotate_seconds=period).model_dump()
+
     async def submit(self, attempt: Attempt, form: Mapping[str, str]) -> bool:
         self.check(attempt.step, form.get("proof", ""), attempt.now, attempt.entry.public_id)
         return True

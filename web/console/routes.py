@@ -12,7 +12,7 @@ from contests.authoring import ContestDraft, StepDraft
 from contests.brands import brands_of, invite_marketer, marketer_for, team, update_domains
 from contests.clock import utcnow
 from contests.entries import progress_of_entries
-from contests.errors import N_, InvalidInput
+from contests.errors import N_, InvalidInput, NotFound
 from contests.models import Contest, Draw, Entry, Marketer, Prize, Step, Winner
 from contests.steps.registry import KINDS, kind_named
 from web import forms
@@ -124,6 +124,7 @@ async def contest_detail(request: Request) -> Response:
     contest = await _contest(request, role)
     entries = await Entry.filter(contest=contest).prefetch_related("participant").order_by("id")
     rows = list(zip(entries, await progress_of_entries(entries), strict=True))
+    phase = lifecycle.phase(contest, utcnow())
     return await page(
         request,
         "console/contest.html",
@@ -136,8 +137,9 @@ async def contest_detail(request: Request) -> Response:
         winners=await Winner.filter(contest=contest)
         .prefetch_related("entry__participant", "prize")
         .order_by("rank"),
-        phase=lifecycle.phase(contest, utcnow()),
+        phase=phase,
         kinds=KINDS,
+        completed=await authoring.completed_step_ids(contest) if not phase.draft else set(),
         public_url=absolute(request, "contest", slug=contest.slug),
         flags=await signals.flags_by_entry(contest.id),
         flag_labels=signals.LABELS,
@@ -171,28 +173,69 @@ async def add_prize(request: Request) -> Response:
     return redirect(_back_to(request, role, contest, "#prizes"))
 
 
+def _step_draft(form: FormData, kind_name: str) -> StepDraft:
+    """A step as its form describes it, with the kind's own fields."""
+    kind = kind_named(kind_name)
+    return StepDraft(
+        kind=kind.name,
+        title=forms.text(form, "title", 160),
+        clue=forms.text(form, "clue", 2000, multiline=True),
+        points=forms.integer(form, "points", 1),
+        required=forms.checkbox(form, "required"),
+        unlocks_after=forms.row_id(form, "unlocks_after"),
+        settings={
+            name: forms.text(form, name, size, multiline=name in kind.multiline_fields)
+            for name, size in kind.form_fields.items()
+        },
+    )
+
+
 async def add_step(request: Request) -> Response:
     role, contest, form = await _contest_form(request, "#steps")
-    kind = kind_named(forms.text(form, "kind", 16))
-    await authoring.add_step(
-        contest,
-        StepDraft(
-            kind=kind.name,
-            title=forms.text(form, "title", 160),
-            clue=forms.text(form, "clue", 2000, multiline=True),
-            points=forms.integer(form, "points", 1),
-            required=forms.checkbox(form, "required"),
-            unlocks_after=forms.row_id(form, "unlocks_after"),
-            settings={
-                name: forms.text(form, name, size, multiline=name in kind.multiline_fields)
-                for name, size in kind.form_fields.items()
-            },
-        ),
-        actor=_actor(role),
-        now=utcnow(),
-    )
+    draft = _step_draft(form, forms.text(form, "kind", 16))
+    await authoring.add_step(contest, draft, actor=_actor(role), now=utcnow())
     flash(request, N_("Step added."), "success")
     return redirect(_back_to(request, role, contest, "#steps"))
+
+
+async def _step_form(request: Request) -> tuple[Marketer, Contest, Step, FormData]:
+    """A change to one step: a refusal goes back to that step's row."""
+    role = await _role(request)
+    contest = await _contest(request, role)
+    step = await Step.filter(id=request.path_params["step"], contest=contest).first()
+    anchor = f"#step-{step.id}" if step else "#steps"
+    request.state.back = _back_to(request, role, contest, anchor)
+    form = await checked_form(request)
+    if step is None:
+        raise NotFound(N_("This step is not in this contest."), "step_not_found")
+    return role, contest, step, form
+
+
+async def change_step(request: Request) -> Response:
+    role, contest, step, form = await _step_form(request)
+    await authoring.edit_step_settings(
+        contest, step.id, _step_draft(form, step.kind), actor=_actor(role), now=utcnow()
+    )
+    flash(request, N_("Step saved."), "success")
+    return redirect(_back_to(request, role, contest, f"#step-{step.id}"))
+
+
+async def delete_step(request: Request) -> Response:
+    role, contest, step, _ = await _step_form(request)
+    await authoring.delete_step(contest, step.id, actor=_actor(role), now=utcnow())
+    flash(request, N_("Step “%(step)s” deleted."), "success", step=step.title)
+    return redirect(_back_to(request, role, contest, "#steps"))
+
+
+async def move_step(request: Request) -> Response:
+    role, contest, step, form = await _step_form(request)
+    direction = forms.text(form, "direction", 4)
+    if direction not in ("up", "down"):
+        raise InvalidInput(N_("Move the step up or down."), "bad_direction")
+    await authoring.move_step(
+        contest, step.id, up=direction == "up", actor=_actor(role), now=utcnow()
+    )
+    return redirect(_back_to(request, role, contest, f"#step-{step.id}"))
 
 
 async def edit_step(request: Request) -> Response:
@@ -211,10 +254,7 @@ async def edit_step(request: Request) -> Response:
 
 async def referral_leaderboard(request: Request) -> Response:
     role, contest, form = await _contest_form(request, "#referrals")
-    shown = forms.text(form, "shown", 3)
-    if shown not in ("", "on"):
-        raise InvalidInput(N_("Tick the box or leave it empty."), "bad_choice")
-    shown_now = shown == "on"
+    shown_now = forms.checkbox(form, "shown")
     await authoring.show_referral_leaderboard(contest, shown_now, actor=_actor(role), now=utcnow())
     if shown_now:
         flash(request, N_("The contest page now shows the top referrers."), "success")
@@ -291,6 +331,24 @@ routes = [
         edit_step,
         methods=["POST"],
         name="console_edit_step",
+    ),
+    Route(
+        "/console/{brand:slug}/contests/{contest:rowid}/steps/{step:rowid}/settings",
+        change_step,
+        methods=["POST"],
+        name="console_change_step",
+    ),
+    Route(
+        "/console/{brand:slug}/contests/{contest:rowid}/steps/{step:rowid}/delete",
+        delete_step,
+        methods=["POST"],
+        name="console_delete_step",
+    ),
+    Route(
+        "/console/{brand:slug}/contests/{contest:rowid}/steps/{step:rowid}/move",
+        move_step,
+        methods=["POST"],
+        name="console_move_step",
     ),
     Route(
         "/console/{brand:slug}/contests/{contest:rowid}/leaderboard",
