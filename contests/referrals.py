@@ -293,8 +293,10 @@ class ReferralView:
     leaders: list[Leader]
 
 
-async def referral_view(contest: Contest, entry: Entry | None) -> ReferralView:
-    step = await Step.filter(contest_id=contest.id, kind=KIND).order_by("position", "id").first()
+async def referral_view(contest: Contest, entry: Entry | None, steps: list[Step]) -> ReferralView:
+    """What the contest page shows about referrals; ``steps`` are the contest's, in
+    order, as the page already read them."""
+    step = next((s for s in steps if s.kind == KIND), None)
     mine = entry is not None and step is not None
     return ReferralView(
         code=entry.referral_code if entry is not None and mine else None,

@@ -274,12 +274,7 @@ async def player(
 ) -> AsyncIterator[httpx.AsyncClient]:
     """Someone signed in (in their own browser) who has entered the contest."""
     async with browser(app, language=language, address=address or None) as client:
-        await sign_in(client, mailbox, email("player"), f"/c/{contest.slug}")
-        response = await client.post(
-            f"/c/{contest.slug}/enter",
-            data={"csrf_token": await csrf(client, f"/c/{contest.slug}"), "consent": "yes"},
-        )
-        assert response.status_code == 303, response.text
+        await enter_on_the_web(client, mailbox, contest)
         yield client
 
 

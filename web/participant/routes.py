@@ -65,7 +65,7 @@ async def contest_page(request: Request) -> Response:
         view=view,
         contest=contest,
         phase=phase(contest, utcnow()),
-        referral=await referrals.referral_view(contest, view.entry),
+        referral=await referrals.referral_view(contest, view.entry, view.steps),
     )
     response.headers["Content-Security-Policy"] = brand_form_csp(contest)
     return response
