@@ -12,7 +12,7 @@ from contests import audit, mail
 from contests.errors import N_, Conflict, InvalidInput, NotAllowed, NotFound
 from contests.ids import public_id, slugify
 from contests.links import Links
-from contests.models import Brand, Marketer, Outbox, Participant
+from contests.models import Brand, Marketer, MarketerRole, Outbox, Participant
 from contests.text import excerpt, usable
 from contests.urls import MAX_URL, domain_name, host_of, web_address
 
@@ -118,16 +118,24 @@ def normalise_email(email: str) -> str:
 
 
 async def add_marketer(
-    brand: Brand, email: str, *, name: str = "", actor: str, now: datetime
+    brand: Brand,
+    email: str,
+    *,
+    name: str = "",
+    role: MarketerRole = MarketerRole.EDITOR,
+    actor: str,
+    now: datetime,
 ) -> Marketer:
     address = normalise_email(email)
     try:
-        marketer = await Marketer.create(brand=brand, email=address, name=name.strip())
+        marketer = await Marketer.create(brand=brand, email=address, name=name.strip(), role=role)
     except IntegrityError:
         raise Conflict(
             N_("%(email)s can already use this brand's console."), "marketer_exists", email=address
         ) from None
-    await audit.record(actor=actor, action="marketer.added", brand=brand, target=address, now=now)
+    await audit.record(
+        actor=actor, action="marketer.added", brand=brand, target=address, now=now, role=role
+    )
     return marketer
 
 
@@ -170,13 +178,27 @@ async def brands_of(participant: Participant) -> list[Brand]:
     return sorted((role.brand for role in roles), key=lambda b: b.name)
 
 
-async def marketer_for(participant: Participant | None, brand_slug: str) -> Marketer:
-    """The marketer role that lets this account act on this brand, or NotAllowed."""
+ROLE_REFUSALS = {
+    MarketerRole.VIEWER: N_("You cannot see this brand's console."),
+    MarketerRole.EDITOR: N_(
+        "Your role on this brand lets you read, not change: ask an owner to make you an editor."
+    ),
+    MarketerRole.OWNER: N_("Only the brand's owners can change the brand and its team."),
+}
+
+
+async def marketer_for(
+    participant: Participant | None, brand_slug: str, needed: MarketerRole = MarketerRole.VIEWER
+) -> Marketer:
+    """The marketer role that lets this account act on this brand, or NotAllowed when
+    its role is below ``needed``."""
     if participant is None:
         raise NotAllowed(N_("Sign in to use the console."), "sign_in_required")
     role = await Marketer.filter(participant=participant, brand__slug=brand_slug).first()
     if role is None:
         raise NotFound(N_("There is no brand here that you manage."), "brand_not_found")
+    if not role.role.allows(needed):
+        raise NotAllowed(ROLE_REFUSALS[needed], "role_too_low")
     await role.fetch_related("brand")
     return role
 

@@ -45,6 +45,20 @@ class WinnerStatus(StrEnum):
     SELECTED = "selected"
 
 
+class MarketerRole(StrEnum):
+    """What a marketer may do on a brand, each role including the ones below it."""
+
+    VIEWER = "viewer"  # reads contests, entrants, answers and the audit log
+    EDITOR = "editor"  # also writes contests, steps, prizes, replies and reviews
+    OWNER = "owner"  # also the brand itself: its domains, logo, colours and team
+
+    def allows(self, needed: MarketerRole) -> bool:
+        return _ROLE_RANKS[self] >= _ROLE_RANKS[needed]
+
+
+_ROLE_RANKS = {MarketerRole.VIEWER: 0, MarketerRole.EDITOR: 1, MarketerRole.OWNER: 2}
+
+
 class OutboxStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"
@@ -112,6 +126,7 @@ class Marketer(Model):
     )
     email = fields.CharField(max_length=254)
     name = fields.CharField(max_length=120, default="")
+    role = fields.CharEnumField(MarketerRole, max_length=8, default=MarketerRole.EDITOR)
     participant: fields.ForeignKeyNullableRelation[Participant] = fields.ForeignKeyField(
         "models.Participant", related_name="marketer_roles", null=True, on_delete=fields.SET_NULL
     )

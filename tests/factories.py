@@ -17,7 +17,7 @@ from starlette.routing import Router
 from contests import authoring, brands, entries, frozen, lifecycle, views
 from contests.authoring import ContestDraft, StepDraft
 from contests.clock import utcnow
-from contests.models import Brand, Contest, Entry, Marketer, Participant, Step
+from contests.models import Brand, Contest, Entry, Marketer, MarketerRole, Participant, Step
 from oauth import identities
 from tests.conftest import Mailbox, eventually
 from web.app import app_routes
@@ -41,7 +41,12 @@ async def brand_with_marketer(marketer_email: str | None = None) -> tuple[Brand,
         name=unique("Brand"), domains=[BRAND_SITE], reply_to="hello@shop.example.com", now=utcnow()
     )
     marketer = await brands.add_marketer(
-        brand, marketer_email or email("marketer"), name="Marta", actor="test", now=utcnow()
+        brand,
+        marketer_email or email("marketer"),
+        name="Marta",
+        role=MarketerRole.OWNER,
+        actor="test",
+        now=utcnow(),
     )
     return brand, marketer
 

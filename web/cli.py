@@ -76,7 +76,7 @@ def cmd_create_marketer(args: argparse.Namespace) -> None:
     from contests.brands import add_marketer, create_brand
     from contests.clock import utcnow
     from contests.db import tortoise_config
-    from contests.models import Brand
+    from contests.models import Brand, MarketerRole
     from contests.queries import column
 
     settings = _settings()
@@ -110,7 +110,14 @@ def cmd_create_marketer(args: argparse.Namespace) -> None:
                 now=utcnow(),
                 actor="cli",
             )
-        await add_marketer(brand, args.email, name=args.name or "", actor="cli", now=utcnow())
+        await add_marketer(
+            brand,
+            args.email,
+            name=args.name or "",
+            role=MarketerRole(args.role),
+            actor="cli",
+            now=utcnow(),
+        )
         return brand.slug
 
     try:
@@ -198,6 +205,12 @@ def main(argv: list[str] | None = None) -> None:
     marketer.add_argument("--brand-name", help="create a brand with this name")
     marketer.add_argument("--domain", action="append", help="a domain of the brand's site")
     marketer.add_argument("--reply-to", help="the brand's reply-to address for emails")
+    marketer.add_argument(
+        "--role",
+        choices=["owner", "editor", "viewer"],
+        default="owner",
+        help="what they may do on the brand (default: owner)",
+    )
     marketer.set_defaults(func=cmd_create_marketer)
 
     demo = sub.add_parser("demo", help="seed a demo brand and run everything on SQLite")

@@ -37,7 +37,7 @@ from contests.db import tortoise_config
 from contests.errors import ConfigurationError
 from contests.ids import slugify
 from contests.lifecycle import publish
-from contests.models import Brand, Contest, ContestStatus, Step
+from contests.models import Brand, Contest, ContestStatus, MarketerRole, Step
 from contests.settings import Settings, load_settings
 from web.app import app_links, create_app
 from web.startup import check_services, migrate
@@ -150,7 +150,14 @@ async def _seed(site_origin: str) -> bool:
             now=now,
             actor=ACTOR,
         )
-        await add_marketer(brand, MARKETER_EMAIL, name="Marta (Café Aurora)", actor=ACTOR, now=now)
+        await add_marketer(
+            brand,
+            MARKETER_EMAIL,
+            name="Marta (Café Aurora)",
+            role=MarketerRole.OWNER,
+            actor=ACTOR,
+            now=now,
+        )
         await seed_contest(brand, _contest_draft(now), site_origin, now)
     return True
 

@@ -15,15 +15,16 @@ from contests.errors import N_, NotFound
 from contests.models import Contest, Marketer, Step
 from contests.steps.qr import QR
 from web import qr_images
-from web.console.routes import _contest, _role
+from web.console.access import EDITOR, contest_for, role_for
 from web.rendering import page
 
 STEP = "/console/{brand:slug}/contests/{contest:rowid}/steps/{step:rowid}"
 
 
 async def _qr_step(request: Request) -> tuple[Marketer, Contest, Step]:
-    role = await _role(request)
-    contest = await _contest(request, role)
+    # A code completes a step: only those who may change the contest see it.
+    role = await role_for(request, EDITOR)
+    contest = await contest_for(request, role)
     step = await Step.filter(id=request.path_params["step"], contest=contest, kind=QR.name).first()
     if step is None:
         raise NotFound(N_("This contest has no such QR step."), "qr_not_found")

@@ -9,32 +9,20 @@ from starlette.routing import Route
 
 from contests import audit, authoring, closing, jobs, lifecycle, mail, signals
 from contests.authoring import ContestDraft, StepDraft
-from contests.brands import brands_of, invite_marketer, marketer_for, team, update_domains
+from contests.brands import brands_of, invite_marketer, team, update_domains
 from contests.clock import utcnow
 from contests.entries import progress_of_entries
 from contests.errors import N_, InvalidInput, NotFound
 from contests.models import Contest, Draw, Entry, Marketer, Prize, Step, Winner
 from contests.steps.registry import KINDS, kind_named
 from web import forms
+from web.console.access import EDITOR, OWNER, VIEWER, actor, contest_for, role_for
 from web.links import absolute, links
 from web.queue import enqueue
 from web.rendering import page, path, redirect
 from web.session import checked_form, flash, request_locale, require_viewer
 from web.snippet.routes import snippet_tag
 from web.state import app_state
-
-
-async def _role(request: Request) -> Marketer:
-    return await marketer_for(await require_viewer(request), request.path_params["brand"])
-
-
-async def _contest(request: Request, role: Marketer) -> Contest:
-    contest_id: int = request.path_params["contest"]
-    return await authoring.contest_of_brand(role.brand, contest_id)
-
-
-def _actor(role: Marketer) -> str:
-    return role.email
 
 
 async def console_home(request: Request) -> Response:
@@ -45,7 +33,7 @@ async def console_home(request: Request) -> Response:
 
 
 async def brand_home(request: Request) -> Response:
-    role = await _role(request)
+    role = await role_for(request, VIEWER)
     contests = await Contest.filter(brand=role.brand).order_by("-id")
     return await page(
         request,
@@ -60,7 +48,7 @@ async def brand_home(request: Request) -> Response:
 
 
 async def invite(request: Request) -> Response:
-    role = await _role(request)
+    role = await role_for(request, OWNER)
     request.state.back = path(request, "console_brand", brand=role.brand.slug) + "#team"
     form = await checked_form(request)
     marketer, message = await invite_marketer(
@@ -83,22 +71,22 @@ async def invite(request: Request) -> Response:
 
 
 async def save_domains(request: Request) -> Response:
-    role = await _role(request)
+    role = await role_for(request, OWNER)
     request.state.back = path(request, "console_brand", brand=role.brand.slug)
     form = await checked_form(request)
     domains = forms.text(form, "domains", multiline=True).replace(",", "\n").splitlines()
-    await update_domains(role.brand, domains, actor=_actor(role), now=utcnow())
+    await update_domains(role.brand, domains, actor=actor(role), now=utcnow())
     flash(request, N_("Domains saved."), "success")
     return redirect(path(request, "console_brand", brand=role.brand.slug))
 
 
 async def new_contest(request: Request) -> Response:
-    role = await _role(request)
+    role = await role_for(request, EDITOR)
     return await page(request, "console/contest_new.html", brand=role.brand)
 
 
 async def create_contest(request: Request) -> Response:
-    role = await _role(request)
+    role = await role_for(request, EDITOR)
     request.state.back = path(request, "console_new_contest", brand=role.brand.slug)
     form = await checked_form(request)
     zone = forms.text(form, "timezone", 64) or "Europe/Madrid"
@@ -112,7 +100,7 @@ async def create_contest(request: Request) -> Response:
             timezone=zone,
             alternates=forms.integer(form, "alternates", 2),
         ),
-        actor=_actor(role),
+        actor=actor(role),
         now=utcnow(),
     )
     flash(request, N_("Contest created. Now add its prizes and steps."), "success")
@@ -120,8 +108,8 @@ async def create_contest(request: Request) -> Response:
 
 
 async def contest_detail(request: Request) -> Response:
-    role = await _role(request)
-    contest = await _contest(request, role)
+    role = await role_for(request, VIEWER)
+    contest = await contest_for(request, role)
     entries = await Entry.filter(contest=contest).prefetch_related("participant").order_by("id")
     rows = list(zip(entries, await progress_of_entries(entries), strict=True))
     phase = lifecycle.phase(contest, utcnow())
@@ -153,8 +141,8 @@ def _back_to(request: Request, role: Marketer, contest: Contest, anchor: str = "
 async def _contest_form(request: Request, anchor: str) -> tuple[Marketer, Contest, FormData]:
     """The role, the contest and the posted form of a change to one contest; a refusal
     goes back to the contest page at ``anchor`` with its message."""
-    role = await _role(request)
-    contest = await _contest(request, role)
+    role = await role_for(request, EDITOR)
+    contest = await contest_for(request, role)
     request.state.back = _back_to(request, role, contest, anchor)
     return role, contest, await checked_form(request)
 
@@ -166,7 +154,7 @@ async def add_prize(request: Request) -> Response:
         name=forms.text(form, "name", 160),
         description=forms.text(form, "description", 2000, multiline=True),
         quantity=forms.integer(form, "quantity", 1),
-        actor=_actor(role),
+        actor=actor(role),
         now=utcnow(),
     )
     flash(request, N_("Prize added."), "success")
@@ -193,15 +181,15 @@ def _step_draft(form: FormData, kind_name: str) -> StepDraft:
 async def add_step(request: Request) -> Response:
     role, contest, form = await _contest_form(request, "#steps")
     draft = _step_draft(form, forms.text(form, "kind", 16))
-    await authoring.add_step(contest, draft, actor=_actor(role), now=utcnow())
+    await authoring.add_step(contest, draft, actor=actor(role), now=utcnow())
     flash(request, N_("Step added."), "success")
     return redirect(_back_to(request, role, contest, "#steps"))
 
 
 async def _step_form(request: Request) -> tuple[Marketer, Contest, Step, FormData]:
     """A change to one step: a refusal goes back to that step's row."""
-    role = await _role(request)
-    contest = await _contest(request, role)
+    role = await role_for(request, EDITOR)
+    contest = await contest_for(request, role)
     step = await Step.filter(id=request.path_params["step"], contest=contest).first()
     anchor = f"#step-{step.id}" if step else "#steps"
     request.state.back = _back_to(request, role, contest, anchor)
@@ -214,7 +202,7 @@ async def _step_form(request: Request) -> tuple[Marketer, Contest, Step, FormDat
 async def change_step(request: Request) -> Response:
     role, contest, step, form = await _step_form(request)
     await authoring.edit_step_settings(
-        contest, step.id, _step_draft(form, step.kind), actor=_actor(role), now=utcnow()
+        contest, step.id, _step_draft(form, step.kind), actor=actor(role), now=utcnow()
     )
     flash(request, N_("Step saved."), "success")
     return redirect(_back_to(request, role, contest, f"#step-{step.id}"))
@@ -222,7 +210,7 @@ async def change_step(request: Request) -> Response:
 
 async def delete_step(request: Request) -> Response:
     role, contest, step, _ = await _step_form(request)
-    await authoring.delete_step(contest, step.id, actor=_actor(role), now=utcnow())
+    await authoring.delete_step(contest, step.id, actor=actor(role), now=utcnow())
     flash(request, N_("Step “%(step)s” deleted."), "success", step=step.title)
     return redirect(_back_to(request, role, contest, "#steps"))
 
@@ -233,7 +221,7 @@ async def move_step(request: Request) -> Response:
     if direction not in ("up", "down"):
         raise InvalidInput(N_("Move the step up or down."), "bad_direction")
     await authoring.move_step(
-        contest, step.id, up=direction == "up", actor=_actor(role), now=utcnow()
+        contest, step.id, up=direction == "up", actor=actor(role), now=utcnow()
     )
     return redirect(_back_to(request, role, contest, f"#step-{step.id}"))
 
@@ -245,7 +233,7 @@ async def edit_step(request: Request) -> Response:
         request.path_params["step"],
         title=forms.text(form, "title", 160),
         clue=forms.text(form, "clue", 2000, multiline=True),
-        actor=_actor(role),
+        actor=actor(role),
         now=utcnow(),
     )
     flash(request, N_("Step updated."), "success")
@@ -255,7 +243,7 @@ async def edit_step(request: Request) -> Response:
 async def referral_leaderboard(request: Request) -> Response:
     role, contest, form = await _contest_form(request, "#referrals")
     shown_now = forms.checkbox(form, "shown")
-    await authoring.show_referral_leaderboard(contest, shown_now, actor=_actor(role), now=utcnow())
+    await authoring.show_referral_leaderboard(contest, shown_now, actor=actor(role), now=utcnow())
     if shown_now:
         flash(request, N_("The contest page now shows the top referrers."), "success")
     else:
@@ -265,7 +253,7 @@ async def referral_leaderboard(request: Request) -> Response:
 
 async def publish(request: Request) -> Response:
     role, contest, _ = await _contest_form(request, "")
-    await lifecycle.publish(contest, actor=_actor(role), now=utcnow())
+    await lifecycle.publish(contest, actor=actor(role), now=utcnow())
     flash(request, N_("Published. The seed of the draw is now committed."), "success")
     return redirect(_back_to(request, role, contest))
 
@@ -273,7 +261,7 @@ async def publish(request: Request) -> Response:
 async def move_end(request: Request) -> Response:
     role, contest, form = await _contest_form(request, "")
     ends_at = forms.local_datetime(form, "ends_at", contest.timezone)
-    await authoring.extend_end(contest, ends_at, actor=_actor(role), now=utcnow())
+    await authoring.extend_end(contest, ends_at, actor=actor(role), now=utcnow())
     flash(request, N_("End time changed."), "success")
     return redirect(_back_to(request, role, contest))
 
@@ -282,14 +270,14 @@ async def close_now(request: Request) -> Response:
     role, contest, _ = await _contest_form(request, "")
     state = app_state(request)
     await closing.close_then_draw(
-        state.queue, state.settings.queue_name, contest.id, utcnow(), actor=_actor(role)
+        state.queue, state.settings.queue_name, contest.id, utcnow(), actor=actor(role)
     )
     flash(request, N_("Closed. The list is frozen and the draw is on its way."), "success")
     return redirect(_back_to(request, role, contest))
 
 
 async def outbox(request: Request) -> Response:
-    role = await _role(request)
+    role = await role_for(request, VIEWER)
     return await page(
         request,
         "console/outbox.html",
