@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from contests import jobs, referrals, signals, views
+from contests import chainlog, jobs, referrals, signals, views
 from contests.clock import utcnow
 from contests.entries import enter, entry_of, progress_of_entries
 from contests.errors import N_, NotFound
@@ -221,6 +221,24 @@ async def draw_json(request: Request) -> Response:
     )
 
 
+async def list_txt(request: Request) -> Response:
+    contest = await views.public_contest(request.path_params["slug"])
+    return StreamingResponse(
+        await chainlog.list_text(contest),
+        media_type="text/plain; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{contest.slug}-list.txt"'},
+    )
+
+
+async def chain_txt(request: Request) -> Response:
+    contest = await views.public_contest(request.path_params["slug"])
+    return StreamingResponse(
+        await chainlog.chain_lines(contest),
+        media_type="text/plain; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{contest.slug}-chain.txt"'},
+    )
+
+
 async def my_account(request: Request) -> Response:
     participant = await require_viewer(request)
     entries = await Entry.filter(participant=participant).select_related("contest").order_by("-id")
@@ -244,6 +262,8 @@ routes = [
     Route("/c/{slug:slug}/steps/{step:pid}", submit_step, methods=["POST"], name="step"),
     Route("/c/{slug:slug}/draw", draw_page, name="draw"),
     Route("/c/{slug:slug}/draw.json", draw_json, name="draw_json"),
+    Route("/c/{slug:slug}/list.txt", list_txt, name="list_txt"),
+    Route("/c/{slug:slug}/chain.txt", chain_txt, name="chain_txt"),
     Route("/go/{token}", go, name="go"),
     Route("/go/{token}", follow_step_link, methods=["POST"], name="follow_step_link"),
 ]
