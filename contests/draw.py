@@ -402,7 +402,18 @@ def certificate_fields(
 
 
 def verify_certificate(cert: Mapping[str, object]) -> list[str]:
-    """Recompute what the certificate alone can prove; return the problems found, if any.
+    """The problems of a certificate of either version (``contests/verify.py`` has the
+    details and the notices worth printing); an empty list means it holds."""
+    if isinstance(cert, Mapping) and cert.get("format") == FORMAT_V2:
+        # Imported here: version 2 checks the beacon, whose module builds on this one.
+        from contests.verify import verify
+
+        return verify(cert).problems
+    return verify_v1(cert)
+
+
+def verify_v1(cert: Mapping[str, object]) -> list[str]:
+    """Recompute what a version 1 certificate alone can prove; return the problems found.
 
     Checked: the format, that the seed hashes to its commitment, that the entries are a
     valid sorted list hashing to the list digest, and that drawing ``winners +
@@ -648,3 +659,62 @@ def certificate_fields_v2(
         "drawn_at": utc_text(drawn_at),
         "algorithm": ALGORITHM_V2,
     }
+
+
+def build_certificate_v2(
+    *,
+    contest: str,
+    seed_hex: str,
+    seed_commitment: str,
+    commitment_published_at: datetime,
+    entries: Iterable[FrozenEntry],
+    chain_head: str,
+    published_at: datetime,
+    beacon: dict[str, object] | None,
+    winners: int,
+    alternates: int,
+    drawn_at: datetime,
+) -> dict[str, object]:
+    """A whole version 2 certificate, entries included, drawn in memory: what a contest
+    of that list publishes (``beacon`` holds at least source, chain_hash, round and
+    randomness when there is one)."""
+    ordered = _sorted_unique(entries)
+    digest = list_digest(ordered)
+    line = (
+        beacon_line(
+            str(beacon["source"]),
+            str(beacon["chain_hash"]),
+            int(str(beacon["round"])),
+            str(beacon["randomness"]),
+        )
+        if beacon is not None
+        else beacon_line("none", "", 0, "")
+    )
+    key = draw_key(
+        contest=contest,
+        seed_hex=seed_hex,
+        digest=digest,
+        chain_head=chain_head,
+        winners=winners,
+        alternates=alternates,
+        beacon=line,
+    )
+    fields = certificate_fields_v2(
+        contest=contest,
+        seed_hex=seed_hex,
+        seed_commitment=seed_commitment,
+        commitment_published_at=commitment_published_at,
+        digest=digest,
+        listed=len(ordered),
+        chain_head=chain_head,
+        published_at=published_at,
+        beacon=beacon,
+        winners=winners,
+        alternates=alternates,
+        key=key,
+        order=draw_v2(
+            key, [e.pseudonym for e in ordered], [e.weight for e in ordered], winners + alternates
+        ),
+        drawn_at=drawn_at,
+    )
+    return {**fields, "entries": [[e.pseudonym, e.weight] for e in ordered]}

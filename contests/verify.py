@@ -88,7 +88,7 @@ def verify(cert: object) -> Report:
         report.problems.append("the certificate is not a JSON object")
         return report
     if cert.get("format") == draw.FORMAT:
-        report.problems = draw.verify_certificate(cert)
+        report.problems = draw.verify_v1(cert)
         report.notices.append(
             "a version 1 draw: no beacon was named, so whoever held the seed could have steered it"
         )
