@@ -45,15 +45,17 @@ async def _freeze(contest: Contest, now: datetime, *, actor: str) -> Draw:
     digest, listed = await frozen.digest(contest.id)
     async with in_transaction():
         named = contest.beacon
-        if named is not None and beacon.network_from(named).round_time(named["round"]) <= now:
-            # Closed after the named round was out (a worker down past the end): that
-            # randomness was known before this list was public, so the next unknown
-            # round is named instead, and the certificate shows both times.
-            named = beacon.named_round(
-                beacon.network_from(named), now, int(named["margin_seconds"])
-            )
-            await Contest.filter(id=contest.id).update(beacon=named)
-            contest.beacon = named
+        if named is not None:
+            # The list is public from this transaction on; the round must come out
+            # after it. A contest closed late (a worker down past its end) names the
+            # first unknown round instead, and one closed early ("Close now") the
+            # sooner of the two: either way nobody can know it yet.
+            network = beacon.network_from(named)
+            fresh = beacon.named_round(network, now, int(named["margin_seconds"]))
+            if network.round_time(int(named["round"])) <= now or fresh["round"] < named["round"]:
+                named = fresh
+                await Contest.filter(id=contest.id).update(beacon=named)
+                contest.beacon = named
         record = await Draw.create(
             contest=contest,
             frozen_at=now,

@@ -206,6 +206,8 @@ async def draw_page(request: Request) -> Response:
         draw=record,
         entry=view.entry,
         in_list=view.in_list,
+        round_at=view.round_at,
+        beacon_state=view.beacon_state,
         certificate_json=json.dumps(record.certificate, indent=2)
         if record and record.certificate
         else "",
