@@ -17,6 +17,10 @@ _TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
 # Reason codes of the chain log: what put an entry in the list or kept it out.
 LISTED = "listed"
 REASONS = frozenset({LISTED, "disqualified", "incomplete"})
+# A certificate nests three levels deep; anything far deeper is not one.
+MAX_DEPTH = 8
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]")
 
 
 class FileError(ValueError):
@@ -52,6 +56,8 @@ def parse_certificate(data: bytes) -> object:
     def refuse(name: str) -> None:
         raise FileError(f"{name} is not a number a certificate can hold")
 
+    if _depth(text) > MAX_DEPTH:
+        raise FileError("the file is nested too deeply to be a certificate")
     try:
         value = json.loads(text, object_pairs_hook=unique, parse_constant=refuse)
     except FileError:
@@ -64,8 +70,22 @@ def parse_certificate(data: bytes) -> object:
     return value
 
 
+def _depth(text: str) -> int:
+    """How deeply the text's arrays and objects nest, strings set aside: measured before
+    parsing, since a parser's own recursion on hostile input is not safe to rely on."""
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    depth = deepest = 0
+    for char in brackets:
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
 def _check_text(value: object, depth: int = 0) -> None:
-    if depth > 8:
+    if depth > MAX_DEPTH:
         raise FileError("the file is nested too deeply to be a certificate")
     if isinstance(value, str):
         try:
@@ -157,7 +177,8 @@ def _verify_v2(cert: Mapping[str, Any], report: Report) -> None:
             problems.append(f"'listed' says {listed} entries; the list holds {len(entries)}")
     if not times["commitment_published_at"] <= times["list_published_at"] <= times["drawn_at"]:
         problems.append("the times are out of order: commitment, then list, then draw")
-    line = _check_beacon(cert, times["list_published_at"], times["drawn_at"], report)
+    public = max(times["list_published_at"], times["chain_published_at"])
+    line = _check_beacon(cert, public, times["drawn_at"], report)
     if line is None:
         return
     try:
@@ -228,7 +249,8 @@ def _check_beacon(
         report.problems.append("beacon: 'round_at' is not the round's time on that network")
     if not list_published < round_at <= drawn:
         report.problems.append(
-            "beacon: the round must come out after the list was published and before the draw"
+            "beacon: the round must come out after the list and the chain were published, "
+            "and before the draw"
         )
     if chain_hash == beacon.QUICKNET_CHAIN_HASH and (
         named["public_key"] != beacon.QUICKNET_PUBLIC_KEY
