@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
 from collections import Counter
 from datetime import timedelta
 from itertools import permutations
@@ -15,6 +17,7 @@ import pytest
 
 from contests import beacon, draw, verify
 from tests.test_cli import gymkana
+from tests.test_draw import doc_block
 
 ROUND = 1000
 SIGNATURE = (
@@ -306,3 +309,22 @@ def test_the_worked_example_of_version_2_holds() -> None:
         == hashlib.sha256(f"gymkana-chain/2\nexample\n{draw.commitment(SEED)}".encode()).hexdigest()
     )
     assert cert["order"] == ["m7tx", "ZQ4H", "a9k2"]
+
+
+def test_the_standalone_program_of_version_2_in_the_docs_agrees() -> None:
+    program = doc_block("python", after="## Redoing a version 2 draw")
+    genuine = _run(program, _certificate())
+    assert len(genuine) == 5 and all(line.endswith("True") for line in genuine), genuine
+    swapped = _certificate()
+    swapped["winners"], swapped["alternates"] = 2, 1
+    assert _run(program, swapped)[3].endswith("False")
+
+
+def _run(program: str, cert: dict[str, Any]) -> list[str]:
+    return subprocess.run(
+        [sys.executable, "-c", program],
+        input=json.dumps(cert),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
