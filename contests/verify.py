@@ -277,9 +277,10 @@ def verify_chain(lines: Iterable[str], cert: Mapping[str, Any]) -> list[str]:
     the frozen list. Reads the log once, a line at a time."""
     problems: list[str] = []
     start = cert.get("chain_genesis", draw.GENESIS)
+    raw_entries = cert.get("entries")
     listed = {
         item[0]
-        for item in cert.get("entries", [])
+        for item in (raw_entries if isinstance(raw_entries, list) else [])
         if isinstance(item, list) and item and isinstance(item[0], str)
     }
     head = start if isinstance(start, str) else draw.GENESIS
@@ -321,13 +322,14 @@ def verify_chain(lines: Iterable[str], cert: Mapping[str, Any]) -> list[str]:
         problems.append(
             f"the list holds {len(listed)} entries; the chain log marks {seen_listed} listed"
         )
-    if isinstance(published, str) and previous_time and utc(published) < previous_time:
+    if (
+        isinstance(published, str)
+        and _TIME.fullmatch(published)
+        and previous_time is not None
+        and datetime.fromisoformat(published) < previous_time
+    ):
         problems.append("an entry arrived after the chain was published")
     return problems
-
-
-def utc(text: str) -> datetime:
-    return datetime.fromisoformat(text)
 
 
 def _text(cert: Mapping[str, Any], name: str) -> str:

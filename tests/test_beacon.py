@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from contests import beacon, closing, draw, entries, verify
+from contests import beacon, chainlog, closing, draw, entries, verify
 from contests.models import Contest, ContestStatus, Draw, Step
 from tests.factories import (
     LINKS,
@@ -184,8 +184,10 @@ async def _contest_on_quicknet(relays: tuple[str, ...]) -> Contest:
 
 
 async def test_the_draw_waits_for_its_round_then_runs_on_it(
-    database_url: Any, settings: Any, client: httpx.AsyncClient
+    database_url: Any, settings: Any, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The chain log is read a batch at a time: these four entries take two batches.
+    monkeypatch.setattr(chainlog, "BATCH", 3)
     with relay() as (served, base):
         contest = await _contest_on_quicknet((base,))
         assert contest.beacon is not None and contest.beacon["round"] == ROUND_10024141.number
