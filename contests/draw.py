@@ -116,7 +116,7 @@ def chain_genesis(contest: str, seed_commitment: str) -> str:
     """Where a version 2 chain starts: SHA-256 of the UTF-8 text
     ``"gymkana-chain/2\n" + contest + "\n" + seed_commitment``, as hex. A chain (or a
     prefix of one) cannot be carried over from another contest or another seed."""
-    _check_contest(contest)
+    check_contest(contest)
     _check_hex("seed commitment", seed_commitment)
     text = f"gymkana-chain/2\n{contest}\n{seed_commitment}"
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -248,7 +248,7 @@ def key_text(
     """The text whose hash is the draw key, each line ending in a line feed:
     format, contest, seed (hex text), list digest, chain head, winners, alternates and
     the beacon line (``beacon_line``)."""
-    _check_contest(contest)
+    check_contest(contest)
     _check_hex("seed", seed_hex)
     _check_hex("list digest", digest)
     _check_hex("chain head", chain_head)
@@ -439,7 +439,7 @@ def verify_v1(cert: Mapping[str, object]) -> list[str]:
 
     def hex_field(name: str) -> str | None:
         value = text_field(name)
-        if value is not None and not _is_hex64(value):
+        if value is not None and not is_hex64(value):
             problems.append(f"the field {name!r} must be 64 lowercase hexadecimal characters")
             return None
         return value
@@ -480,7 +480,7 @@ def verify_v1(cert: Mapping[str, object]) -> list[str]:
     alternates = count_field("alternates")
     frozen_at = time_field("frozen_at")
     drawn_at = time_field("drawn_at")
-    entries = _parse_entries(cert.get("entries"), "entries" in cert, problems)
+    entries = parse_entries(cert.get("entries"), "entries" in cert, problems)
     order = _parse_order(cert.get("order"), "order" in cert, problems)
 
     if seed is not None and seed_commitment is not None and commitment(seed) != seed_commitment:
@@ -509,11 +509,11 @@ def verify_v1(cert: Mapping[str, object]) -> list[str]:
         problems.append("the order could not be recomputed because of the problems above")
         return problems
     expected = draw_order(seed, digest, entries, winners + alternates, public_randomness)
-    problems.extend(_compare_orders(expected, order))
+    problems.extend(compare_orders(expected, order))
     return problems
 
 
-def _parse_entries(raw: object, present: bool, problems: list[str]) -> list[FrozenEntry] | None:
+def parse_entries(raw: object, present: bool, problems: list[str]) -> list[FrozenEntry] | None:
     """Return the certificate's entries if they form a valid sorted list, else report why."""
     if not present:
         problems.append("the field 'entries' is missing")
@@ -557,7 +557,7 @@ def _parse_order(raw: object, present: bool, problems: list[str]) -> list[str] |
     return [str(p) for p in raw]
 
 
-def _compare_orders(expected: list[str], published: list[str]) -> list[str]:
+def compare_orders(expected: list[str], published: list[str]) -> list[str]:
     """Describe how the published order differs from the recomputed one: first rank, length."""
     problems: list[str] = []
     for rank, (want, got) in enumerate(zip(expected, published, strict=False), start=1):
@@ -583,16 +583,16 @@ def _sorted_unique(entries: Iterable[FrozenEntry]) -> list[FrozenEntry]:
     return ordered
 
 
-def _is_hex64(value: str) -> bool:
+def is_hex64(value: str) -> bool:
     return len(value) == 64 and all(c in _HEX for c in value)
 
 
 def _check_hex(name: str, value: str) -> None:
-    if not isinstance(value, str) or not _is_hex64(value):
+    if not isinstance(value, str) or not is_hex64(value):
         raise ValueError(f"the {name} must be 64 lowercase hexadecimal characters")
 
 
-def _check_contest(contest: str) -> None:
+def check_contest(contest: str) -> None:
     if not isinstance(contest, str) or not _CONTEST.fullmatch(contest):
         raise ValueError("the contest must be its slug: 1 to 80 of a-z, 0-9, hyphen and underscore")
 

@@ -139,7 +139,7 @@ def _verify_v2(cert: Mapping[str, Any], report: Report) -> None:
         return
     try:
         contest = _text(cert, "contest")
-        draw._check_contest(contest)
+        draw.check_contest(contest)
         seed = _hex(cert, "seed")
         seed_commitment = _hex(cert, "seed_commitment")
         chain_head = _hex(cert, "chain_head")
@@ -169,7 +169,7 @@ def _verify_v2(cert: Mapping[str, Any], report: Report) -> None:
         problems.append("the seed does not match its commitment")
     if cert["chain_genesis"] != draw.chain_genesis(contest, seed_commitment):
         problems.append("the chain does not start from this contest and this commitment")
-    entries = draw._parse_entries(cert["entries"], True, problems)
+    entries = draw.parse_entries(cert["entries"], True, problems)
     if entries is not None:
         if draw.list_digest(entries) != digest:
             problems.append("the list digest does not match the entries")
@@ -205,7 +205,7 @@ def _verify_v2(cert: Mapping[str, Any], report: Report) -> None:
         [e.weight for e in ordered],
         winners + alternates,
     )
-    problems.extend(draw._compare_orders(expected, order))
+    problems.extend(draw.compare_orders(expected, order))
 
 
 def _check_beacon(
@@ -341,7 +341,7 @@ def _text(cert: Mapping[str, Any], name: str) -> str:
 
 def _hex(cert: Mapping[str, Any], name: str) -> str:
     value = _text(cert, name)
-    if not draw._is_hex64(value):
+    if not draw.is_hex64(value):
         raise ValueError(f"the field {name!r} must be 64 lowercase hexadecimal characters")
     return value
 

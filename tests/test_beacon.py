@@ -16,7 +16,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from contests import beacon, chainlog, closing, draw, entries, verify
+from contests import authoring, beacon, chainlog, closing, draw, entries, verify
+from contests.clock import utcnow
 from contests.models import Contest, ContestStatus, Draw, Step
 from tests.factories import (
     LINKS,
@@ -236,3 +237,30 @@ async def test_without_any_relay_the_draw_never_runs(database_url: Any, settings
     record = await Draw.get(contest=contest)
     assert record.drawn_at is None and record.certificate is None
     assert "no relay gave a valid round" in record.beacon_problem
+
+
+async def test_moving_the_end_moves_the_named_round_with_it(database_url: Any) -> None:
+    brand, _ = await brand_with_marketer()
+    contest = await live_contest(brand, network=QUICKNET)
+    assert contest.beacon is not None
+    first = contest.beacon["round"]
+    assert QUICKNET.round_time(first) > contest.ends_at + timedelta(seconds=30)
+    await authoring.extend_end(
+        contest, contest.ends_at + timedelta(days=1), actor="test", now=utcnow()
+    )
+    moved = await Contest.get(id=contest.id)
+    assert moved.beacon is not None
+    assert moved.beacon["round"] == first + 24 * 60 * 60 // beacon.QUICKNET_PERIOD
+    assert QUICKNET.round_time(moved.beacon["round"]) > moved.ends_at
+
+
+async def test_closing_early_names_a_sooner_round_still_in_the_future(database_url: Any) -> None:
+    brand, _ = await brand_with_marketer()
+    contest = await live_contest(brand, network=QUICKNET)
+    now = utcnow()
+    assert await closing.close(contest.id, now)
+    closed = await Contest.get(id=contest.id)
+    record = await Draw.get(contest=contest)
+    assert closed.beacon is not None
+    round_at = QUICKNET.round_time(closed.beacon["round"])
+    assert record.frozen_at < round_at <= now + timedelta(seconds=30 + 3)
