@@ -21,6 +21,7 @@ REASONS = frozenset({LISTED, "disqualified", "incomplete"})
 MAX_DEPTH = 8
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 _NOT_BRACKET = re.compile(r"[^\[\]{}]")
+_INNERMOST = re.compile(r"\[\]|\{\}")
 
 
 class FileError(ValueError):
@@ -56,8 +57,8 @@ def parse_certificate(data: bytes) -> object:
     def refuse(name: str) -> None:
         raise FileError(f"{name} is not a number a certificate can hold")
 
-    if _depth(text) > MAX_DEPTH:
-        raise FileError("the file is nested too deeply to be a certificate")
+    if _too_deep(text):
+        raise FileError("the file is not valid JSON, or is nested too deeply to be a certificate")
     try:
         value = json.loads(text, object_pairs_hook=unique, parse_constant=refuse)
     except FileError:
@@ -70,18 +71,17 @@ def parse_certificate(data: bytes) -> object:
     return value
 
 
-def _depth(text: str) -> int:
-    """How deeply the text's arrays and objects nest, strings set aside: measured before
-    parsing, since a parser's own recursion on hostile input is not safe to rely on."""
+def _too_deep(text: str) -> bool:
+    """Whether the text's arrays and objects, strings set aside, nest deeper than a
+    certificate ever does, or do not close: checked before parsing, since a parser's own
+    recursion on hostile input is not safe to rely on. Each pass removes the innermost
+    pairs, at the regular expression engine's speed."""
     brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
-    depth = deepest = 0
-    for char in brackets:
-        if char in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        else:
-            depth -= 1
-    return deepest
+    for _ in range(MAX_DEPTH):
+        if not brackets:
+            return False
+        brackets = _INNERMOST.sub("", brackets)
+    return bool(brackets)
 
 
 def _check_text(value: object, depth: int = 0) -> None:
