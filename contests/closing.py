@@ -70,7 +70,7 @@ async def _freeze(contest: Contest, now: datetime, *, actor: str) -> Draw:
             target=contest.slug,
             now=now,
             eligible=listed,
-            beacon_round=named["round"] if named is not None else None,
+            **({"beacon_round": named["round"]} if named is not None else {}),
         )
     return record
 

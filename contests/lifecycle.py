@@ -124,7 +124,7 @@ async def publish(
             target=contest.slug,
             now=now,
             seed_commitment=draw.commitment(seed),
-            beacon_round=named["round"] if named else None,
+            **({"beacon_round": named["round"]} if named else {}),
         )
     contest.seed, contest.seed_commitment = seed, draw.commitment(seed)
     contest.draw_format, contest.beacon, contest.entry_chain_head = 2, named, genesis
