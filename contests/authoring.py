@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from tortoise.transactions import in_transaction
 
-from contests import audit
+from contests import audit, beacon
 from contests.errors import N_, Conflict, InvalidInput, NotFound
 from contests.ids import public_id, slugify
 from contests.lifecycle import require_editable
@@ -121,8 +121,12 @@ async def extend_end(contest: Contest, ends_at: datetime, *, actor: str, now: da
         )
     before = contest.ends_at
     contest.ends_at = ends_at
+    # The named beacon round follows the end: it must still be published after the
+    # list is frozen. Both rounds are in the future, so nobody knows either.
+    if contest.beacon is not None:
+        contest.beacon = beacon.renamed_round(contest.beacon, ends_at)
     async with in_transaction():
-        await contest.save(update_fields=["ends_at"])
+        await contest.save(update_fields=["ends_at", "beacon"])
         await audit.record(
             actor=actor,
             action="contest.end_moved",

@@ -7,12 +7,14 @@ from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
-from contests import audit, draw, frozen, jobs, mail
+from contests import audit, beacon, draw, frozen, jobs, mail
 from contests.errors import N_, Conflict
 from contests.lifecycle import RUNNING
 from contests.links import Links
 from contests.models import Contest, ContestStatus, Draw, Entry, Prize, Step, Winner
 from contests.queries import ids
+
+DEFAULT_FETCHING = beacon.Fetching()
 
 
 async def close(contest_id: int, now: datetime, *, actor: str = "system") -> bool:
@@ -42,6 +44,18 @@ async def _freeze(contest: Contest, now: datetime, *, actor: str) -> Draw:
     await frozen.fill(contest.id, contest.closed_at, required)
     digest, listed = await frozen.digest(contest.id)
     async with in_transaction():
+        named = contest.beacon
+        if named is not None:
+            # The list is public from this transaction on; the round must come out
+            # after it. A contest closed late (a worker down past its end) names the
+            # first unknown round instead, and one closed early ("Close now") the
+            # sooner of the two: either way nobody can know it yet.
+            network = beacon.network_from(named)
+            fresh = beacon.named_round(network, now, int(named["margin_seconds"]))
+            if network.round_time(int(named["round"])) <= now or fresh["round"] < named["round"]:
+                named = fresh
+                await Contest.filter(id=contest.id).update(beacon=named)
+                contest.beacon = named
         record = await Draw.create(
             contest=contest,
             frozen_at=now,
@@ -56,6 +70,7 @@ async def _freeze(contest: Contest, now: datetime, *, actor: str) -> Draw:
             target=contest.slug,
             now=now,
             eligible=listed,
+            **({"beacon_round": named["round"]} if named is not None else {}),
         )
     return record
 
@@ -77,11 +92,19 @@ async def _prize_slots(contest: Contest) -> list[Prize]:
     return slots
 
 
-async def run_draw(contest_id: int, now: datetime, *, links: Links) -> list[Winner]:
+async def run_draw(
+    contest_id: int,
+    now: datetime,
+    *,
+    links: Links,
+    fetching: beacon.Fetching = DEFAULT_FETCHING,
+) -> list[Winner]:
     """Draw winners and alternates exactly once and queue the winners' emails.
 
-    The draw is computed before the write transaction, which then only checks that
-    nobody drew meanwhile and writes the result.
+    A contest that named a beacon round waits for it: until the round is out, fetched
+    and its signature checked, nothing is drawn, and the reason is kept for the draw
+    page. The draw is computed before the write transaction, which then only checks
+    that nobody drew meanwhile and writes the result.
     """
     contest = await Contest.get(id=contest_id).prefetch_related("brand")
     record = await Draw.filter(contest=contest).first()
@@ -89,15 +112,27 @@ async def run_draw(contest_id: int, now: datetime, *, links: Links) -> list[Winn
         record = await _freeze(contest, now, actor="system")
     if record is None or record.drawn_at is not None or contest.seed is None:
         return []
+    waiting = contest.draw_format >= 2 and contest.beacon is not None
+    if (
+        waiting
+        and record.beacon_round is None
+        and not await _fetch_round(contest, record, now, fetching)
+    ):
+        return []
     slots = await _prize_slots(contest)
     pseudonyms, weights = await frozen.columns(contest.id)
-    order = draw.draw_sorted(
-        contest.seed,
-        record.list_digest,
-        pseudonyms,
-        weights,
-        len(slots) + contest.alternates,
-        record.public_randomness,
+    key = _draw_key(contest, record, len(slots))
+    order = (
+        draw.draw_v2(key, pseudonyms, weights, len(slots) + contest.alternates)
+        if key
+        else draw.draw_sorted(
+            contest.seed,
+            record.list_digest,
+            pseudonyms,
+            weights,
+            len(slots) + contest.alternates,
+            record.public_randomness,
+        )
     )
     del pseudonyms, weights
     async with in_transaction():
@@ -124,18 +159,10 @@ async def run_draw(contest_id: int, now: datetime, *, links: Links) -> list[Winn
                 )
             )
         record.drawn_at = now
-        record.certificate = draw.certificate_fields(
-            contest=contest.slug,
-            seed_hex=contest.seed,
-            seed_commitment=contest.seed_commitment or "",
-            digest=record.list_digest,
-            chain_head=record.chain_head,
-            public_randomness=record.public_randomness,
-            winners=len(slots),
-            alternates=contest.alternates,
-            order=order,
-            frozen_at=record.frozen_at,
-            drawn_at=now,
+        record.certificate = (
+            _certificate_v2(contest, record, key, len(slots), order, now)
+            if key
+            else _certificate_v1(contest, record, len(slots), order, now)
         )
         await record.save(update_fields=["drawn_at", "certificate"])
         contest.status = ContestStatus.DRAWN
@@ -153,6 +180,109 @@ async def run_draw(contest_id: int, now: datetime, *, links: Links) -> list[Winn
             alternates=sum(1 for w in winners if w.alternate),
         )
     return winners
+
+
+async def _fetch_round(
+    contest: Contest, record: Draw, now: datetime, fetching: beacon.Fetching
+) -> bool:
+    """Fetch and check the named round; False (and the reason kept) while it cannot be had."""
+    assert contest.beacon is not None
+    network = beacon.network_from(contest.beacon, fetching.relays)
+    try:
+        fetched = await beacon.fetch_round(network, int(contest.beacon["round"]), now, fetching)
+    except beacon.BeaconError as error:
+        await Draw.filter(id=record.id, drawn_at__isnull=True).update(
+            beacon_problem=str(error)[:300], beacon_checked_at=now
+        )
+        return False
+    record.beacon_round = {
+        "round": fetched.number,
+        "signature": fetched.signature,
+        "randomness": fetched.randomness,
+    }
+    await Draw.filter(id=record.id, drawn_at__isnull=True).update(
+        beacon_round=record.beacon_round, beacon_problem="", beacon_checked_at=now
+    )
+    return True
+
+
+def _beacon_line(contest: Contest, record: Draw) -> str:
+    if contest.beacon is None or record.beacon_round is None:
+        return draw.beacon_line("none", "", 0, "")
+    return draw.beacon_line(
+        str(contest.beacon["source"]),
+        str(contest.beacon["chain_hash"]),
+        int(record.beacon_round["round"]),
+        str(record.beacon_round["randomness"]),
+    )
+
+
+def _draw_key(contest: Contest, record: Draw, winners: int) -> str:
+    """Version 2's key, or "" for a contest that committed to version 1."""
+    if contest.draw_format < 2 or contest.seed is None:
+        return ""
+    return draw.draw_key(
+        contest=contest.slug,
+        seed_hex=contest.seed,
+        digest=record.list_digest,
+        chain_head=record.chain_head,
+        winners=winners,
+        alternates=contest.alternates,
+        beacon=_beacon_line(contest, record),
+    )
+
+
+def _certificate_v2(
+    contest: Contest, record: Draw, key: str, winners: int, order: list[str], now: datetime
+) -> dict[str, object]:
+    assert contest.seed is not None and contest.seed_commitment is not None
+    assert contest.published_at is not None
+    named = None
+    if contest.beacon is not None and record.beacon_round is not None:
+        named = {
+            **{k: contest.beacon[k] for k in ("source", "scheme", "chain_hash", "public_key")},
+            "period": contest.beacon["period"],
+            "genesis": contest.beacon["genesis"],
+            "round": record.beacon_round["round"],
+            "round_at": contest.beacon["round_at"],
+            "signature": record.beacon_round["signature"],
+            "randomness": record.beacon_round["randomness"],
+        }
+    return draw.certificate_fields_v2(
+        contest=contest.slug,
+        seed_hex=contest.seed,
+        seed_commitment=contest.seed_commitment,
+        commitment_published_at=contest.published_at,
+        digest=record.list_digest,
+        listed=record.listed,
+        chain_head=record.chain_head,
+        published_at=record.frozen_at,
+        beacon=named,
+        winners=winners,
+        alternates=contest.alternates,
+        key=key,
+        order=order,
+        drawn_at=now,
+    )
+
+
+def _certificate_v1(
+    contest: Contest, record: Draw, winners: int, order: list[str], now: datetime
+) -> dict[str, object]:
+    assert contest.seed is not None
+    return draw.certificate_fields(
+        contest=contest.slug,
+        seed_hex=contest.seed,
+        seed_commitment=contest.seed_commitment or "",
+        digest=record.list_digest,
+        chain_head=record.chain_head,
+        public_randomness=record.public_randomness,
+        winners=winners,
+        alternates=contest.alternates,
+        order=order,
+        frozen_at=record.frozen_at,
+        drawn_at=now,
+    )
 
 
 async def _queue_winner_mail(contest: Contest, winner: Winner, now: datetime, links: Links) -> None:

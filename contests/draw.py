@@ -12,14 +12,19 @@ the output breaks every certificate already published: add a new ``FORMAT`` inst
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import pairwise
 
+# Version 1 is kept so that its certificates still verify; new draws use version 2
+# (``contests/verify.py`` checks both; ``docs/draw.md`` describes both).
 FORMAT = "gymkana-draw/1"
+FORMAT_V2 = "gymkana-draw/2"
+# Where a version 1 chain starts; a version 2 chain starts from ``chain_genesis``.
 GENESIS = "0" * 64
 
 ALGORITHM = (
@@ -36,6 +41,11 @@ ALGORITHM = (
 )
 
 _HEX = frozenset("0123456789abcdef")
+# Contests are named by their slug: ASCII a-z, 0-9, hyphen and underscore, so the
+# text hashed is the same bytes in every language and needs no Unicode normalisation.
+_CONTEST = re.compile(r"[a-z0-9_-]{1,80}")
+# Winners plus alternates: far beyond any contest, small enough for every language.
+MAX_PICKS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -102,13 +112,24 @@ def chain_link(previous: str, pseudonym: str, entered_at: datetime) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def replay_chain(links: Iterable[tuple[str, datetime]]) -> str:
+def chain_genesis(contest: str, seed_commitment: str) -> str:
+    """Where a version 2 chain starts: SHA-256 of the UTF-8 text
+    ``"gymkana-chain/2\n" + contest + "\n" + seed_commitment``, as hex. A chain (or a
+    prefix of one) cannot be carried over from another contest or another seed."""
+    check_contest(contest)
+    _check_hex("seed commitment", seed_commitment)
+    text = f"gymkana-chain/2\n{contest}\n{seed_commitment}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def replay_chain(links: Iterable[tuple[str, datetime]], start: str = GENESIS) -> str:
     """Return the chain head after appending each (pseudonym, entered_at) in the given order.
 
-    Starting from ``GENESIS``: equal to the stored head only if the very same entries
-    arrived in the very same order at the very same times.
+    Starting from ``start`` (``GENESIS`` for version 1, ``chain_genesis`` for version 2):
+    equal to the stored head only if the very same entries arrived in the very same order
+    at the very same times.
     """
-    head = GENESIS
+    head = start
     for pseudonym, entered_at in links:
         head = chain_link(head, pseudonym, entered_at)
     return head
@@ -182,6 +203,87 @@ def draw_sorted(
     exceeds r) in O(log N), and a picked entry is removed by setting its weight to 0:
     the order is identical, in O(N + k log N) instead of O(k N).
     """
+
+    def key(k: int) -> bytes:
+        return f"{seed_hex}:{digest}:{public_randomness}:{k}".encode()
+
+    return _fenwick_draw(pseudonyms, weights, count, key)
+
+
+def draw_key(
+    *,
+    contest: str,
+    seed_hex: str,
+    digest: str,
+    chain_head: str,
+    winners: int,
+    alternates: int,
+    beacon: str,
+) -> str:
+    """Version 2: the SHA-256, as hex, of every input of the draw written as lines of
+    UTF-8 text (see ``key_text``). Changing any of them changes every pick."""
+    return hashlib.sha256(
+        key_text(
+            contest=contest,
+            seed_hex=seed_hex,
+            digest=digest,
+            chain_head=chain_head,
+            winners=winners,
+            alternates=alternates,
+            beacon=beacon,
+        ).encode("utf-8")
+    ).hexdigest()
+
+
+def key_text(
+    *,
+    contest: str,
+    seed_hex: str,
+    digest: str,
+    chain_head: str,
+    winners: int,
+    alternates: int,
+    beacon: str,
+) -> str:
+    """The text whose hash is the draw key, each line ending in a line feed:
+    format, contest, seed (hex text), list digest, chain head, winners, alternates and
+    the beacon line (``beacon_line``)."""
+    check_contest(contest)
+    _check_hex("seed", seed_hex)
+    _check_hex("list digest", digest)
+    _check_hex("chain head", chain_head)
+    for name, value in (("winners", winners), ("alternates", alternates)):
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_PICKS:
+            raise ValueError(f"the number of {name} must be a whole number from 0 to {MAX_PICKS}")
+    return (
+        f"{FORMAT_V2}\ncontest {contest}\nseed {seed_hex}\nlist_digest {digest}\n"
+        f"chain_head {chain_head}\nwinners {winners}\nalternates {alternates}\n{beacon}\n"
+    )
+
+
+def beacon_line(source: str, chain_hash: str, round_number: int, randomness: str) -> str:
+    """The beacon's line of the key text: ``beacon none`` for a draw without one, else
+    ``beacon <source> <chain hash> <round> <randomness>``."""
+    if source == "none":
+        return "beacon none"
+    _check_hex("beacon chain hash", chain_hash)
+    _check_hex("beacon randomness", randomness)
+    return f"beacon {source} {chain_hash} {round_number} {randomness}"
+
+
+def draw_v2(key: str, pseudonyms: Sequence[str], weights: Sequence[int], count: int) -> list[str]:
+    """Version 2's order over a list sorted by pseudonym: pick k hashes the text
+    ``key + ":" + k``; the walk is version 1's, in O(N + k log N)."""
+    _check_hex("draw key", key)
+    return _fenwick_draw(pseudonyms, weights, count, lambda k: f"{key}:{k}".encode())
+
+
+def _fenwick_draw(
+    pseudonyms: Sequence[str],
+    weights: Sequence[int],
+    count: int,
+    key: Callable[[int], bytes],
+) -> list[str]:
     size = len(pseudonyms)
     tree = [0, *weights]
     for index in range(1, size + 1):
@@ -192,10 +294,9 @@ def draw_sorted(
     top = 1 << size.bit_length() if size else 0
     order: list[str] = []
     for k in range(min(count, size)):
-        key = f"{seed_hex}:{digest}:{public_randomness}:{k}".encode()
         # A 256-bit number reduced modulo any realistic total weight has a bias far below
         # 2**-190: simpler to re-implement than rejection sampling, and just as fair.
-        r = int.from_bytes(hashlib.sha256(key).digest(), "big") % total
+        r = int.from_bytes(hashlib.sha256(key(k)).digest(), "big") % total
         position = 0
         step = top
         while step:
@@ -301,7 +402,18 @@ def certificate_fields(
 
 
 def verify_certificate(cert: Mapping[str, object]) -> list[str]:
-    """Recompute what the certificate alone can prove; return the problems found, if any.
+    """The problems of a certificate of either version (``contests/verify.py`` has the
+    details and the notices worth printing); an empty list means it holds."""
+    if isinstance(cert, Mapping) and cert.get("format") == FORMAT_V2:
+        # Imported here: version 2 checks the beacon, whose module builds on this one.
+        from contests.verify import verify
+
+        return verify(cert).problems
+    return verify_v1(cert)
+
+
+def verify_v1(cert: Mapping[str, object]) -> list[str]:
+    """Recompute what a version 1 certificate alone can prove; return the problems found.
 
     Checked: the format, that the seed hashes to its commitment, that the entries are a
     valid sorted list hashing to the list digest, and that drawing ``winners +
@@ -327,7 +439,7 @@ def verify_certificate(cert: Mapping[str, object]) -> list[str]:
 
     def hex_field(name: str) -> str | None:
         value = text_field(name)
-        if value is not None and not _is_hex64(value):
+        if value is not None and not is_hex64(value):
             problems.append(f"the field {name!r} must be 64 lowercase hexadecimal characters")
             return None
         return value
@@ -368,7 +480,7 @@ def verify_certificate(cert: Mapping[str, object]) -> list[str]:
     alternates = count_field("alternates")
     frozen_at = time_field("frozen_at")
     drawn_at = time_field("drawn_at")
-    entries = _parse_entries(cert.get("entries"), "entries" in cert, problems)
+    entries = parse_entries(cert.get("entries"), "entries" in cert, problems)
     order = _parse_order(cert.get("order"), "order" in cert, problems)
 
     if seed is not None and seed_commitment is not None and commitment(seed) != seed_commitment:
@@ -397,11 +509,11 @@ def verify_certificate(cert: Mapping[str, object]) -> list[str]:
         problems.append("the order could not be recomputed because of the problems above")
         return problems
     expected = draw_order(seed, digest, entries, winners + alternates, public_randomness)
-    problems.extend(_compare_orders(expected, order))
+    problems.extend(compare_orders(expected, order))
     return problems
 
 
-def _parse_entries(raw: object, present: bool, problems: list[str]) -> list[FrozenEntry] | None:
+def parse_entries(raw: object, present: bool, problems: list[str]) -> list[FrozenEntry] | None:
     """Return the certificate's entries if they form a valid sorted list, else report why."""
     if not present:
         problems.append("the field 'entries' is missing")
@@ -445,7 +557,7 @@ def _parse_order(raw: object, present: bool, problems: list[str]) -> list[str] |
     return [str(p) for p in raw]
 
 
-def _compare_orders(expected: list[str], published: list[str]) -> list[str]:
+def compare_orders(expected: list[str], published: list[str]) -> list[str]:
     """Describe how the published order differs from the recomputed one: first rank, length."""
     problems: list[str] = []
     for rank, (want, got) in enumerate(zip(expected, published, strict=False), start=1):
@@ -471,13 +583,18 @@ def _sorted_unique(entries: Iterable[FrozenEntry]) -> list[FrozenEntry]:
     return ordered
 
 
-def _is_hex64(value: str) -> bool:
+def is_hex64(value: str) -> bool:
     return len(value) == 64 and all(c in _HEX for c in value)
 
 
 def _check_hex(name: str, value: str) -> None:
-    if not isinstance(value, str) or not _is_hex64(value):
+    if not isinstance(value, str) or not is_hex64(value):
         raise ValueError(f"the {name} must be 64 lowercase hexadecimal characters")
+
+
+def check_contest(contest: str) -> None:
+    if not isinstance(contest, str) or not _CONTEST.fullmatch(contest):
+        raise ValueError("the contest must be its slug: 1 to 80 of a-z, 0-9, hyphen and underscore")
 
 
 def _check_pseudonym(pseudonym: str) -> None:
@@ -487,3 +604,117 @@ def _check_pseudonym(pseudonym: str) -> None:
         raise ValueError("a pseudonym must be non-empty text")
     if any(c.isspace() or not c.isprintable() for c in pseudonym):
         raise ValueError(f"the pseudonym {pseudonym!r} contains spaces or control characters")
+
+
+ALGORITHM_V2 = (
+    "Version 2. The draw key is the SHA-256 (hex) of the UTF-8 lines 'gymkana-draw/2', "
+    "'contest <slug>', 'seed <hex>', 'list_digest <hex>', 'chain_head <hex>', 'winners <n>', "
+    "'alternates <n>' and 'beacon none' or 'beacon <source> <chain hash> <round> "
+    "<randomness>', each ending in a line feed. Pick k hashes the text '<key>:<k>'; the walk "
+    "over the list sorted by pseudonym is version 1's. Full description: docs/draw.md."
+)
+
+
+def certificate_fields_v2(
+    *,
+    contest: str,
+    seed_hex: str,
+    seed_commitment: str,
+    commitment_published_at: datetime,
+    digest: str,
+    listed: int,
+    chain_head: str,
+    published_at: datetime,
+    beacon: dict[str, object] | None,
+    winners: int,
+    alternates: int,
+    key: str,
+    order: list[str],
+    drawn_at: datetime,
+) -> dict[str, object]:
+    """Every field of a version 2 certificate but its entries (written in when it is
+    downloaded). ``published_at`` is when the frozen list, its digest and the chain head
+    became public; ``beacon`` the named round with its signature, or None for a draw the
+    organiser could have steered."""
+    if commitment(seed_hex) != seed_commitment:
+        raise ValueError("the seed does not match the published commitment")
+    return {
+        "format": FORMAT_V2,
+        "contest": contest,
+        "seed": seed_hex,
+        "seed_commitment": seed_commitment,
+        "commitment_published_at": utc_text(commitment_published_at),
+        "chain_genesis": chain_genesis(contest, seed_commitment),
+        "chain_head": chain_head,
+        "chain_published_at": utc_text(published_at),
+        "list_digest": digest,
+        "listed": listed,
+        "list_published_at": utc_text(published_at),
+        "beacon": beacon,
+        "steerable": beacon is None,
+        "winners": winners,
+        "alternates": alternates,
+        "draw_key": key,
+        "order": order,
+        "drawn_at": utc_text(drawn_at),
+        "algorithm": ALGORITHM_V2,
+    }
+
+
+def build_certificate_v2(
+    *,
+    contest: str,
+    seed_hex: str,
+    seed_commitment: str,
+    commitment_published_at: datetime,
+    entries: Iterable[FrozenEntry],
+    chain_head: str,
+    published_at: datetime,
+    beacon: dict[str, object] | None,
+    winners: int,
+    alternates: int,
+    drawn_at: datetime,
+) -> dict[str, object]:
+    """A whole version 2 certificate, entries included, drawn in memory: what a contest
+    of that list publishes (``beacon`` holds at least source, chain_hash, round and
+    randomness when there is one)."""
+    ordered = _sorted_unique(entries)
+    digest = list_digest(ordered)
+    line = (
+        beacon_line(
+            str(beacon["source"]),
+            str(beacon["chain_hash"]),
+            int(str(beacon["round"])),
+            str(beacon["randomness"]),
+        )
+        if beacon is not None
+        else beacon_line("none", "", 0, "")
+    )
+    key = draw_key(
+        contest=contest,
+        seed_hex=seed_hex,
+        digest=digest,
+        chain_head=chain_head,
+        winners=winners,
+        alternates=alternates,
+        beacon=line,
+    )
+    fields = certificate_fields_v2(
+        contest=contest,
+        seed_hex=seed_hex,
+        seed_commitment=seed_commitment,
+        commitment_published_at=commitment_published_at,
+        digest=digest,
+        listed=len(ordered),
+        chain_head=chain_head,
+        published_at=published_at,
+        beacon=beacon,
+        winners=winners,
+        alternates=alternates,
+        key=key,
+        order=draw_v2(
+            key, [e.pseudonym for e in ordered], [e.weight for e in ordered], winners + alternates
+        ),
+        drawn_at=drawn_at,
+    )
+    return {**fields, "entries": [[e.pseudonym, e.weight] for e in ordered]}

@@ -8,10 +8,15 @@ from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
-from contests import audit, draw
+from contests import audit, beacon, draw
 from contests.errors import N_, Conflict
 from contests.models import Contest, ContestStatus, Prize, Step
 from contests.queries import ids
+
+# A new contest's draw mixes in a round of the League of Entropy's quicknet, named at
+# publication, unless its caller names another network or, explicitly, none.
+DEFAULT_NETWORK = beacon.quicknet()
+DEFAULT_MARGIN_SECONDS = 30
 
 # Published and not closed yet: the clock closes these at their end.
 RUNNING = frozenset({ContestStatus.SCHEDULED, ContestStatus.LIVE})
@@ -65,11 +70,21 @@ def require_editable(contest: Contest) -> None:
         )
 
 
-async def publish(contest: Contest, *, actor: str, now: datetime) -> None:
-    """Commit to the draw's seed and open the contest (or schedule it).
+async def publish(
+    contest: Contest,
+    *,
+    actor: str,
+    now: datetime,
+    network: beacon.Network | None = DEFAULT_NETWORK,
+    margin_seconds: int = DEFAULT_MARGIN_SECONDS,
+) -> None:
+    """Commit to the draw's seed, name the beacon round it will mix in, start the entry
+    chain from the contest and the commitment, and open the contest (or schedule it).
 
-    Only a draft is published, by a conditional update: of two publishes at once, the
-    second changes nothing, so a seed commitment once shown is never replaced.
+    ``network`` None is a draw without a beacon, which the organiser could steer: only
+    by explicit choice, and every public page then says so. Only a draft is published,
+    by a conditional update: of two publishes at once, the second changes nothing, so a
+    seed commitment once shown is never replaced.
     """
     if contest.status is not ContestStatus.DRAFT:
         raise Conflict(N_("This contest is already published."), "already_published")
@@ -84,9 +99,21 @@ async def publish(contest: Contest, *, actor: str, now: datetime) -> None:
         )
     seed = draw.new_seed()
     status = ContestStatus.LIVE if contest.starts_at <= now else ContestStatus.SCHEDULED
+    named = (
+        beacon.named_round(network, contest.ends_at, margin_seconds)
+        if network is not None
+        else None
+    )
+    genesis = draw.chain_genesis(contest.slug, draw.commitment(seed))
     async with in_transaction():
         published = await Contest.filter(id=contest.id, status=ContestStatus.DRAFT).update(
-            seed=seed, seed_commitment=draw.commitment(seed), published_at=now, status=status
+            seed=seed,
+            seed_commitment=draw.commitment(seed),
+            published_at=now,
+            status=status,
+            draw_format=2,
+            beacon=named,
+            entry_chain_head=genesis,
         )
         if not published:
             raise Conflict(N_("This contest is already published."), "already_published")
@@ -97,8 +124,10 @@ async def publish(contest: Contest, *, actor: str, now: datetime) -> None:
             target=contest.slug,
             now=now,
             seed_commitment=draw.commitment(seed),
+            **({"beacon_round": named["round"]} if named else {}),
         )
     contest.seed, contest.seed_commitment = seed, draw.commitment(seed)
+    contest.draw_format, contest.beacon, contest.entry_chain_head = 2, named, genesis
     contest.published_at, contest.status = now, status
 
 

@@ -188,6 +188,13 @@ class Contest(Model):
     seed = fields.CharField(max_length=64, null=True)
     seed_commitment = fields.CharField(max_length=64, null=True)
     entry_chain_head = fields.CharField(max_length=64, default="0" * 64)
+    # Which draw algorithm the contest committed to at publication (docs/draw.md):
+    # contests published before version 2 keep version 1 to the end.
+    draw_format = fields.IntField(default=2)
+    # The public randomness named at publication: the network (contests/beacon.py,
+    # ``Network.describe``) plus the round and its time. None: a draw without a beacon,
+    # which the organiser could have steered and every public page says so.
+    beacon: dict[str, Any] | None = fields.JSONField(null=True)
     # How many entries there are, raised with the chain head as each entry joins: the
     # contest page shows it without counting the entries.
     entry_count = fields.IntField(default=0)
@@ -405,6 +412,11 @@ class Draw(Model):
     # How many entries the frozen list holds (its lines are ListedEntry rows).
     listed = fields.IntField(default=0)
     public_randomness = fields.CharField(max_length=200, default="")
+    # The named round once fetched and checked (number, signature, randomness); until
+    # then the draw waits, and the last reason it is still waiting is kept for the page.
+    beacon_round: dict[str, Any] | None = fields.JSONField(null=True)
+    beacon_problem = fields.CharField(max_length=300, default="")
+    beacon_checked_at = fields.DatetimeField(null=True)
     drawn_at = fields.DatetimeField(null=True)
     # The certificate without its list of entries, which is read from ListedEntry when
     # the certificate is downloaded: a million lines are not stored twice.

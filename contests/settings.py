@@ -10,6 +10,13 @@ from urllib.parse import urlsplit
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from contests.beacon import (
+    QUICKNET_CHAIN_HASH,
+    QUICKNET_GENESIS,
+    QUICKNET_PERIOD,
+    QUICKNET_PUBLIC_KEY,
+    QUICKNET_RELAYS,
+)
 from contests.errors import ConfigurationError
 
 # Used only with DEMO=true, whose data is throwaway; any real run must set SECRET_KEY.
@@ -45,6 +52,16 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     trusted_proxies: str = ""
+    # The public randomness each new contest names for its draw (contests/beacon.py).
+    draw_randomness: str = ""
+    drand_chain_hash: str = Field(default=QUICKNET_CHAIN_HASH, pattern=r"^[0-9a-f]{64}$")
+    drand_public_key: str = Field(default=QUICKNET_PUBLIC_KEY, pattern=r"^[0-9a-f]{192}$")
+    drand_period: int = Field(default=QUICKNET_PERIOD, ge=1)
+    drand_genesis: int = Field(default=QUICKNET_GENESIS, ge=0)
+    drand_relays: str = ",".join(QUICKNET_RELAYS)
+    drand_margin_seconds: int = Field(default=30, ge=0)
+    drand_timeout_seconds: float = Field(default=5.0, gt=0)
+    drand_attempts: int = Field(default=2, ge=1, le=10)
 
     @field_validator("database_url")
     @classmethod
@@ -90,12 +107,33 @@ class Settings(BaseSettings):
                 ) from None
         return ",".join(proxies)
 
+    @field_validator("drand_relays")
+    @classmethod
+    def _relays(cls, value: str) -> str:
+        relays = [item.strip().rstrip("/") for item in value.split(",") if item.strip()]
+        for relay in relays:
+            parts = urlsplit(relay)
+            if parts.scheme not in {"http", "https"} or not parts.netloc:
+                raise ValueError(f"{relay!r} is not an http(s) URL of a drand relay")
+        return ",".join(relays)
+
     @field_validator("default_locale")
     @classmethod
     def _locale(cls, value: str) -> str:
         if value not in {"es", "en"}:
             raise ValueError("must be es or en")
         return value
+
+    @model_validator(mode="after")
+    def _randomness(self) -> Settings:
+        # The demo runs offline: its draws use its own local beacon unless told otherwise.
+        if not self.draw_randomness:
+            object.__setattr__(self, "draw_randomness", "demo" if self.demo else "drand")
+        if self.draw_randomness not in {"drand", "demo", "none"}:
+            raise ValueError("DRAW_RANDOMNESS must be drand, demo or none")
+        if self.draw_randomness == "drand" and not self.drand_relays:
+            raise ValueError("DRAND_RELAYS must name at least one relay when DRAW_RANDOMNESS=drand")
+        return self
 
     @model_validator(mode="after")
     def _secret_required(self) -> Settings:
@@ -134,6 +172,10 @@ class Settings(BaseSettings):
     def trusted_proxy_list(self) -> list[str]:
         """Addresses whose X-Forwarded-For and X-Forwarded-Proto headers are believed."""
         return self.trusted_proxies.split(",") if self.trusted_proxies else []
+
+    @property
+    def drand_relay_list(self) -> tuple[str, ...]:
+        return tuple(self.drand_relays.split(",")) if self.drand_relays else ()
 
     def sqlite_path(self) -> Path | None:
         if not self.database_url.startswith("sqlite://"):

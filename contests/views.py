@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from contests import frozen
@@ -74,13 +75,38 @@ class DrawView:
     draw: Draw | None
     entry: Entry | None
     in_list: bool
+    # When the named beacon round comes out, and where the draw stands with it:
+    # "" (no beacon, or not closed yet), "waiting" (not due yet, or just due), "late"
+    # (due, and the last try could not get it), "fetched".
+    round_at: datetime | None
+    beacon_state: str
 
 
 async def draw_view(contest: Contest, viewer: Participant | None) -> DrawView:
     record = await Draw.filter(contest=contest).first()
     entry = await entry_of(contest, viewer)
     in_list = bool(entry and record and await frozen.includes(contest.id, entry.public_id))
-    return DrawView(contest=contest, draw=record, entry=entry, in_list=in_list)
+    round_at = datetime.fromisoformat(str(contest.beacon["round_at"])) if contest.beacon else None
+    state = ""
+    if record is not None and round_at is not None:
+        if record.beacon_round is not None:
+            state = "fetched"
+        elif (
+            record.beacon_problem
+            and record.beacon_checked_at is not None
+            and record.beacon_checked_at >= round_at
+        ):
+            state = "late"
+        else:
+            state = "waiting"
+    return DrawView(
+        contest=contest,
+        draw=record,
+        entry=entry,
+        in_list=in_list,
+        round_at=round_at,
+        beacon_state=state,
+    )
 
 
 async def certificate(contest: Contest) -> AsyncIterator[str]:

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 from starlette.routing import Router
 
-from contests import authoring, brands, entries, frozen, lifecycle, views
+from contests import authoring, beacon, brands, entries, frozen, lifecycle, views
 from contests.authoring import ContestDraft, StepDraft
 from contests.clock import utcnow
 from contests.models import Brand, Contest, Entry, Marketer, MarketerRole, Participant, Step
@@ -58,7 +58,10 @@ async def live_contest(
     dwell_seconds: int = 0,
     now: datetime | None = None,
     prizes: int = 1,
+    network: beacon.Network | None = None,
 ) -> Contest:
+    """A live contest with a visit and a code step. Its draw names no beacon unless a
+    ``network`` is given: tests that close and draw at once choose that explicitly."""
     now = now or utcnow()
     contest = await authoring.create_contest(
         brand,
@@ -102,7 +105,7 @@ async def live_contest(
         actor="test",
         now=now,
     )
-    await lifecycle.publish(contest, actor="test", now=now)
+    await lifecycle.publish(contest, actor="test", now=now, network=network)
     return contest
 
 

@@ -82,9 +82,12 @@ def certificate(
     return parsed
 
 
-def doc_block(language: str) -> str:
-    match = re.search(rf"```{language}\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.DOTALL)
-    assert match is not None, f"docs/draw.md has no {language} block"
+def doc_block(language: str, after: str = "## Version 1") -> str:
+    """The first code block in ``language`` after the heading ``after`` of docs/draw.md."""
+    text = DOCS.read_text(encoding="utf-8")
+    assert after in text, f"docs/draw.md has no heading {after!r}"
+    match = re.search(rf"```{language}\n(.*?)```", text[text.index(after) :], re.DOTALL)
+    assert match is not None, f"docs/draw.md has no {language} block after {after!r}"
     return match.group(1)
 
 

@@ -14,7 +14,7 @@ from tortoise.transactions import in_transaction
 
 from contests import closing, entries, mail
 from contests.clock import utcnow
-from contests.draw import GENESIS, chain_link, replay_chain
+from contests.draw import GENESIS, chain_genesis, chain_link, replay_chain
 from contests.ids import public_id
 from contests.models import (
     Completion,
@@ -149,8 +149,12 @@ async def test_replaying_the_entry_chain_gives_the_stored_head(database_url: str
         await entrant(contest, name=name)
     await contest.refresh_from_db()
     stored = await Entry.filter(contest=contest).order_by("id")
-    assert replay_chain((e.public_id, e.created_at) for e in stored) == contest.entry_chain_head
-    previous = GENESIS
+    start = _genesis(contest)
+    assert (
+        replay_chain(((e.public_id, e.created_at) for e in stored), start)
+        == contest.entry_chain_head
+    )
+    previous = start
     for entry in stored:
         assert entry.chain_hash == chain_link(previous, entry.public_id, entry.created_at)
         previous = entry.chain_hash
@@ -165,8 +169,16 @@ async def test_an_entry_slipped_in_breaks_the_chain(database_url: str) -> None:
         (e.public_id, e.created_at) for e in await Entry.filter(contest=contest).order_by("id")
     ]
     slipped = (public_id(), stored[0][1])
-    assert replay_chain([stored[0], slipped, stored[1]]) != contest.entry_chain_head
-    assert replay_chain(reversed(stored)) != contest.entry_chain_head
+    start = _genesis(contest)
+    assert replay_chain(stored, start) == contest.entry_chain_head
+    assert replay_chain([stored[0], slipped, stored[1]], start) != contest.entry_chain_head
+    assert replay_chain(reversed(stored), start) != contest.entry_chain_head
+
+
+def _genesis(contest: Contest) -> str:
+    """A published contest's chain starts from the contest and its seed commitment."""
+    assert contest.seed_commitment is not None
+    return chain_genesis(contest.slug, contest.seed_commitment)
 
 
 async def test_entering_while_another_process_writes_waits_its_turn(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import sys
 from pathlib import Path
@@ -134,24 +133,41 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
 
 def cmd_verify(args: argparse.Namespace) -> None:
-    from contests.draw import verify_certificate
+    from contests import verify
 
     try:
-        certificate = json.loads(Path(args.certificate).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        sys.exit(f"gymkana: cannot read {args.certificate}: {exc}")
-    problems = verify_certificate(certificate)
-    if problems:
+        certificate = verify.parse_certificate(Path(args.certificate).read_bytes())
+    except OSError as exc:
+        sys.exit(f"gymkana: cannot read {args.certificate}: {exc.strerror or exc}")
+    except verify.FileError as exc:
+        sys.exit(f"gymkana: {args.certificate}: {exc}")
+    report = verify.verify(certificate)
+    if args.chain and not report.problems and isinstance(certificate, dict):
+        try:
+            with Path(args.chain).open(encoding="utf-8", errors="strict", newline="") as lines:
+                report.problems.extend(verify.verify_chain(lines, certificate))
+        except OSError as exc:
+            sys.exit(f"gymkana: cannot read {args.chain}: {exc.strerror or exc}")
+        except UnicodeDecodeError as exc:
+            sys.exit(f"gymkana: {args.chain}: not valid UTF-8 (byte {exc.start})")
+    for notice in report.notices:
+        print(f"Note: {notice}.")
+    if report.problems:
         print("The draw does NOT verify:")
-        for problem in problems:
+        for problem in report.problems:
             print(f"  - {problem}")
         sys.exit(1)
+    assert isinstance(certificate, dict)
     order = certificate.get("order", [])
     winners = int(certificate.get("winners", 0))
+    checked = ["seed matches its commitment", "list digest matches"]
+    if certificate.get("beacon"):
+        checked.append(f"beacon round {certificate['beacon']['round']} signature valid")
+    if args.chain:
+        checked.append("chain log replays to the chain head")
     print(
         f"The draw is verified: {len(certificate.get('entries', []))} entries, "
-        f"seed matches its commitment, list digest matches, winners {order[:winners]}, "
-        f"alternates {order[winners:]}."
+        f"{', '.join(checked)}, winners {order[:winners]}, alternates {order[winners:]}."
     )
 
 
@@ -221,6 +237,9 @@ def main(argv: list[str] | None = None) -> None:
 
     verify = sub.add_parser("verify", help="check a draw certificate (JSON) offline")
     verify.add_argument("certificate")
+    verify.add_argument(
+        "--chain", help="the contest's entry chain log (chain.txt) to replay and check too"
+    )
     verify.set_defaults(func=cmd_verify)
 
     make = sub.add_parser("makemigrations", help="(developers) write a migration for model changes")

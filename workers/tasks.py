@@ -7,7 +7,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from contests import closing, jobs, lifecycle, mail
+from contests import beacon, closing, jobs, lifecycle, mail
 from contests.clock import utcnow
 from contests.settings import Settings
 from contests.steps import completion
@@ -55,7 +55,9 @@ async def send_email(ctx: Ctx, message_id: int) -> str:
 
 
 async def draw_contest(ctx: Ctx, contest_id: int) -> str:
-    winners = await closing.run_draw(contest_id, utcnow(), links=ctx["links"])
+    winners = await closing.run_draw(
+        contest_id, utcnow(), links=ctx["links"], fetching=beacon.fetching(_settings(ctx))
+    )
     for message_id in await mail.due(utcnow()):
         await _enqueue(ctx, jobs.SEND_EMAIL, message_id)
     return f"{len(winners)} drawn"

@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from contests import audit, authoring, closing, jobs, lifecycle, mail, signals
+from contests import audit, authoring, beacon, closing, jobs, lifecycle, mail, signals
 from contests.authoring import ContestDraft, StepDraft
 from contests.brands import brands_of, invite_marketer, team, update_domains
 from contests.clock import utcnow
@@ -253,7 +253,15 @@ async def referral_leaderboard(request: Request) -> Response:
 
 async def publish(request: Request) -> Response:
     role, contest, _ = await _contest_form(request, "")
-    await lifecycle.publish(contest, actor=actor(role), now=utcnow())
+    settings = app_state(request).settings
+    now = utcnow()
+    await lifecycle.publish(
+        contest,
+        actor=actor(role),
+        now=now,
+        network=beacon.configured(settings, now),
+        margin_seconds=settings.drand_margin_seconds,
+    )
     flash(request, N_("Published. The seed of the draw is now committed."), "success")
     return redirect(_back_to(request, role, contest))
 

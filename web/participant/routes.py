@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from contests import jobs, referrals, signals, views
+from contests import chainlog, jobs, referrals, signals, views
 from contests.clock import utcnow
 from contests.entries import enter, entry_of, progress_of_entries
 from contests.errors import N_, NotFound
@@ -206,6 +206,8 @@ async def draw_page(request: Request) -> Response:
         draw=record,
         entry=view.entry,
         in_list=view.in_list,
+        round_at=view.round_at,
+        beacon_state=view.beacon_state,
         certificate_json=json.dumps(record.certificate, indent=2)
         if record and record.certificate
         else "",
@@ -218,6 +220,24 @@ async def draw_json(request: Request) -> Response:
         await views.certificate(contest),
         media_type="application/json",
         headers={"Content-Disposition": f'attachment; filename="{contest.slug}-draw.json"'},
+    )
+
+
+async def list_txt(request: Request) -> Response:
+    contest = await views.public_contest(request.path_params["slug"])
+    return StreamingResponse(
+        await chainlog.list_text(contest),
+        media_type="text/plain; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{contest.slug}-list.txt"'},
+    )
+
+
+async def chain_txt(request: Request) -> Response:
+    contest = await views.public_contest(request.path_params["slug"])
+    return StreamingResponse(
+        await chainlog.chain_lines(contest),
+        media_type="text/plain; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{contest.slug}-chain.txt"'},
     )
 
 
@@ -244,6 +264,8 @@ routes = [
     Route("/c/{slug:slug}/steps/{step:pid}", submit_step, methods=["POST"], name="step"),
     Route("/c/{slug:slug}/draw", draw_page, name="draw"),
     Route("/c/{slug:slug}/draw.json", draw_json, name="draw_json"),
+    Route("/c/{slug:slug}/list.txt", list_txt, name="list_txt"),
+    Route("/c/{slug:slug}/chain.txt", chain_txt, name="chain_txt"),
     Route("/go/{token}", go, name="go"),
     Route("/go/{token}", follow_step_link, methods=["POST"], name="follow_step_link"),
 ]
