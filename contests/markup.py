@@ -27,14 +27,15 @@ def _parser() -> MarkdownIt:
 
 
 def _heading_down(markdown: str) -> str:
-    """Headings a marketer writes sit under the page's own h1 and h2: "#" becomes h3."""
+    """Headings a marketer writes sit under the page's own h1 and h2, all at one level
+    (h3), so that no level is skipped whatever they typed."""
     lines = []
     for line in markdown.splitlines():
         stripped = line.lstrip()
         if stripped.startswith("#"):
             hashes = len(stripped) - len(stripped.lstrip("#"))
             if 1 <= hashes <= 6 and stripped[hashes : hashes + 1] in (" ", ""):
-                line = "###" + ("#" if hashes > 1 else "") + stripped[hashes:]
+                line = "###" + stripped[hashes:]
         lines.append(line)
     return "\n".join(lines)
 

@@ -16,10 +16,10 @@ from tortoise.transactions import in_transaction
 from contests.authoring import changed
 from contests.content import cleaned
 from contests.eligibility import country_names
-from contests.errors import N_, Conflict, InvalidInput
+from contests.errors import N_, InvalidInput
 from contests.i18n import LOCALES
 from contests.lifecycle import require_editable
-from contests.models import Brand, Contest, ContestStatus, Entry, RulesVersion
+from contests.models import Brand, Contest, ContestStatus, RulesVersion
 from contests.templating import local_time, render
 
 FIELDS = ("rules", "privacy")
@@ -102,26 +102,3 @@ async def ensure(contest: Contest, *, actor: str, now: datetime) -> RulesVersion
     return await current(contest) or await save(
         contest, template(contest, contest.brand), actor=actor, now=now
     )
-
-
-def must_accept_again(contest: Contest, entry: Entry) -> bool:
-    return entry.consent_version != contest.rules_version
-
-
-def require_current_consent(contest: Contest, entry: Entry) -> None:
-    if must_accept_again(contest, entry):
-        raise Conflict(
-            N_("The rules have changed: read them and accept them again to go on."),
-            "consent_outdated",
-        )
-
-
-async def accept(contest: Contest, entry: Entry, *, version: str, now: datetime) -> None:
-    """Record the participant's consent to the version they were shown."""
-    if version != contest.rules_version:
-        raise Conflict(
-            N_("The rules changed while you were reading them: read the new version."),
-            "consent_stale",
-        )
-    await Entry.filter(id=entry.id).update(consent_version=version, consented_at=now)
-    entry.consent_version, entry.consented_at = version, now

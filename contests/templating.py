@@ -12,6 +12,8 @@ from babel.dates import format_datetime
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from contests import markup
+from contests.eligibility import country_names
 from contests.i18n import current_locale, raw_gettext, raw_ngettext, use_locale
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -42,6 +44,11 @@ def time_tag(value: datetime | None, zone: str = "UTC") -> Markup:
     )
 
 
+def country_name(code: str) -> str:
+    """A country's name in the reader's language, from its ISO 3166 code."""
+    return country_names(current_locale()).get(code, code)
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     env = Environment(
@@ -57,6 +64,8 @@ def environment() -> Environment:
     )
     env.filters["local_time"] = local_time
     env.filters["time_tag"] = time_tag
+    env.filters["markdown"] = markup.render
+    env.filters["country_name"] = country_name
     env.globals["current_locale"] = current_locale
     return env
 
