@@ -299,17 +299,21 @@ async def delete_prize(request: Request) -> Response:
     return redirect(_back_to(request, role, contest, "#prizes"))
 
 
-def _direction(form: FormData) -> bool:
+def _direction(form: FormData, refusal: str) -> bool:
     direction = forms.text(form, "direction", 4)
     if direction not in ("up", "down"):
-        raise InvalidInput(N_("Move it up or down."), "bad_direction")
+        raise InvalidInput(refusal, "bad_direction")
     return direction == "up"
 
 
 async def move_prize(request: Request) -> Response:
     role, contest, prize, form = await _prize_form(request)
     await authoring.move_prize(
-        contest, prize.id, up=_direction(form), actor=actor(role), now=utcnow()
+        contest,
+        prize.id,
+        up=_direction(form, N_("Move the prize up or down.")),
+        actor=actor(role),
+        now=utcnow(),
     )
     return redirect(_back_to(request, role, contest, f"#prize-{prize.id}"))
 
@@ -410,7 +414,11 @@ async def delete_step(request: Request) -> Response:
 async def move_step(request: Request) -> Response:
     role, contest, step, form = await _step_form(request)
     await authoring.move_step(
-        contest, step.id, up=_direction(form), actor=actor(role), now=utcnow()
+        contest,
+        step.id,
+        up=_direction(form, N_("Move the step up or down.")),
+        actor=actor(role),
+        now=utcnow(),
     )
     return redirect(_back_to(request, role, contest, f"#step-{step.id}"))
 
