@@ -101,6 +101,15 @@ def _typed_values(form: FormData) -> dict[str, Any]:
     return values
 
 
+def _unless_unchanged(form: FormData, name: str, zone: str, current: datetime | None) -> datetime:
+    """The instant typed in ``name``; the stored one when the field still shows it, since
+    the form shows minutes and the contest may hold seconds."""
+    zone = zone or "Europe/Madrid"
+    if current is not None and forms.text(form, name, 40) == _local(current, zone):
+        return current
+    return forms.local_datetime(form, name, zone)
+
+
 def _contest_draft(form: FormData, contest: Contest | None) -> ContestDraft:
     """The contest as the form describes it. Once published, the fields the page shows
     as fixed are not sent: they keep the contest's values."""
@@ -132,14 +141,16 @@ def _contest_draft(form: FormData, contest: Contest | None) -> ContestDraft:
             tuple(contest.countries),
         )
     else:
-        starts_at = forms.local_datetime(form, "starts_at", zone or "Europe/Madrid")
+        starts_at = _unless_unchanged(
+            form, "starts_at", zone, contest.starts_at if contest else None
+        )
         alternates = forms.integer(form, "alternates", 2)
         min_age = forms.integer(form, "min_age", 0)
     return ContestDraft(
         title=words[language]["title"],
         description=words[language]["description"],
         starts_at=starts_at,
-        ends_at=forms.local_datetime(form, "ends_at", zone or "Europe/Madrid"),
+        ends_at=_unless_unchanged(form, "ends_at", zone, contest.ends_at if contest else None),
         timezone=zone,
         alternates=alternates,
         language=language,
