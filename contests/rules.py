@@ -86,7 +86,10 @@ async def save(
             await latest.save(update_fields=["texts", "created_at", "created_by"])
             version = latest
         else:
-            number = latest.version + 1 if latest else 1
+            # Published without rules of its own, a contest's entrants accepted the
+            # template as version 1 (its starting ``rules_version``): what follows is new.
+            first = 1 if locked.status is ContestStatus.DRAFT else int(locked.rules_version) + 1
+            number = latest.version + 1 if latest else first
             version = await RulesVersion.create(
                 contest=contest, version=number, texts=kept, created_at=now, created_by=actor
             )

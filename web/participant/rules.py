@@ -30,7 +30,13 @@ async def rules_page(request: Request) -> Response:
         if asked.isdigit() and len(asked) < 6
         else await rules.current(contest)
     )
-    if version is None:
+    if version is not None:
+        texts, number = rules.text_in(version, locale, contest.language), version.version
+    elif not asked and not await RulesVersion.filter(contest=contest).exists():
+        # Published without rules of its own: the template is what its entrants accepted.
+        texts = rules.template(contest, contest.brand)[locale]
+        number = int(contest.rules_version)
+    else:
         raise NotFound(N_("These rules do not exist."), "rules_not_found")
     entry = await entry_of(contest, await viewer(request))
     localize(contest, [], [], locale)
@@ -38,8 +44,8 @@ async def rules_page(request: Request) -> Response:
         request,
         "participant/rules.html",
         contest=contest,
-        texts=rules.text_in(version, locale, contest.language),
-        version=version.version,
+        texts=texts,
+        version=number,
         back=path(request, "contest", slug=contest.slug),
         entry=entry,
         must_accept_again=must_accept_again,
