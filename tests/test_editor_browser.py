@@ -64,7 +64,10 @@ async def test_a_marketer_writes_a_bilingual_contest_with_rules_previews_and_pub
     await page.fill("#prize-name", "Una cesta de otoño")
     await page.fill("#prize-name-en", "An autumn basket")
     await page.click("#prizes form.card button[type=submit]")
+    # One kind's form at a time: choosing "share" after "quiz" shows the share fields only.
+    await page.click("details[data-kind=quiz] summary")
     await page.click("details[data-kind=share] summary")
+    assert not await page.locator("details[data-kind=quiz]").evaluate("kind => kind.open")
     share = page.locator("details[data-kind=share] form")
     await share.locator("[name=title]").fill("Compártelo")
     await share.locator("[name=title_en]").fill("Share it")
