@@ -68,6 +68,12 @@ def _in(row: Contest | Prize | Step, name: str, locale: str, main: str, fallback
     return row.texts.get(locale, {}).get(name) or fallback
 
 
+def in_language(row: Contest | Prize | Step, name: str, locale: str, main: str) -> str:
+    """One text of a row in ``locale``, or in the main language when not written there."""
+    fallback = texts_of(row, main)[main].get(name, "")
+    return _in(row, name, locale, main, fallback)
+
+
 def localize(contest: Contest, prizes: Iterable[Prize], steps: Iterable[Step], locale: str) -> None:
     """Put the reader's language into the rows a page is about to show.
 

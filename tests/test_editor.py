@@ -25,6 +25,7 @@ from contests.models import (
     Contest,
     ContestStatus,
     Entry,
+    Outbox,
     Prize,
     RulesVersion,
     Step,
@@ -39,6 +40,7 @@ from tests.factories import (
     draft_contest,
     email,
     enter_on_the_web,
+    entrant,
     live_contest,
     marketer_console,
     page_text,
@@ -614,3 +616,17 @@ async def test_a_draft_is_previewed_in_both_languages_by_the_brands_marketers_on
         refused = await outsider.get(preview)
         assert refused.status_code in (403, 404)
         assert "The coffee trail" not in refused.text
+
+
+async def test_the_in_draw_email_names_the_contest_in_the_participants_language(
+    database_url: str,
+) -> None:
+    brand, _ = await brand_with_marketer()
+    contest = await _bilingual(brand)
+    await publishing.publish(contest, actor="test", now=utcnow())
+    english = await entrant(contest, name="Ann", locale="en", complete=True)
+    spanish = await entrant(contest, name="Ana", locale="es", complete=True)
+    to_english = await Outbox.get(dedupe_key=f"in-draw:{english.id}")
+    to_spanish = await Outbox.get(dedupe_key=f"in-draw:{spanish.id}")
+    assert to_english.subject == "Ann, you are in the draw for “The coffee trail”"
+    assert to_spanish.subject == f"Ana, ya estás en el sorteo de “{contest.title}”"
