@@ -630,3 +630,42 @@ async def test_the_in_draw_email_names_the_contest_in_the_participants_language(
     to_spanish = await Outbox.get(dedupe_key=f"in-draw:{spanish.id}")
     assert to_english.subject == "Ann, you are in the draw for “The coffee trail”"
     assert to_spanish.subject == f"Ana, ya estás en el sorteo de “{contest.title}”"
+
+
+async def test_hostile_input_to_the_editor_gets_an_answer_never_a_crash(
+    app: Any, worker: Any, mailbox: Mailbox
+) -> None:
+    brand, address = await brand_and_marketer_address()
+    draft = await draft_contest(brand)
+    live = await live_contest(brand)
+    dates = {"starts_at": "2030-01-01T10:00", "ends_at": "2030-02-01T10:00"}
+    base = {"language": "es", "title_es": "x", "timezone": "Europe/Madrid", **dates}
+    async with _console(app, mailbox, address) as console:
+        token = await csrf(console, _path(brand, draft))
+        for contest in (draft, live):
+            path = _path(brand, contest)
+            for data in (
+                {"language": "xx"},
+                {"language": ["es", "en"]},
+                {**base, "alternates": "abc"},
+                {**base, "countries": ["ESP"]},
+                {**base, "countries": ["zz"]},
+                {**base, "title_es": "x\x00"},
+                {**base, "min_age": "99999999999999"},
+            ):
+                answer = await console.post(f"{path}/edit", data={"csrf_token": token, **data})
+                # Once published the fixed fields are not read: saving the rest is right.
+                lowest = 400 if contest is draft else 300
+                assert lowest <= answer.status_code < 500, (data, answer.status_code)
+            for rules_text in ("a" * 30000, "a\x00"):
+                answer = await console.post(
+                    f"{path}/rules",
+                    data={"csrf_token": token, "rules_es": rules_text, "privacy_es": "b"},
+                )
+                assert 400 <= answer.status_code < 500
+        for token_text in ("é", "abc", "a.b.c", "x" * 3000):
+            assert 400 <= (await console.get(f"/preview/{token_text}")).status_code < 500
+    async with browser(app) as anyone:
+        for asked in ("99999999999999999999", "-1", "abc"):
+            answer = await anyone.get(f"/c/{live.slug}/rules?v={asked}")
+            assert answer.status_code in (200, 404), asked

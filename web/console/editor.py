@@ -482,17 +482,24 @@ async def save_rules(request: Request) -> Response:
     contest = await contest_for(request, role)
     request.state.back = path(request, "console_rules", brand=role.brand.slug, contest=contest.id)
     form = await checked_form(request)
-    texts = {
-        language: {
-            name: forms.text(form, f"{name}_{language}", rules.LONGEST, multiline=True)
-            for name in rules.FIELDS
-        }
-        for language in LOCALES
-    }
     try:
+        texts = {
+            language: {
+                name: forms.text(form, f"{name}_{language}", rules.LONGEST, multiline=True)
+                for name in rules.FIELDS
+            }
+            for language in LOCALES
+        }
         version = await rules.save(contest, texts, actor=actor(role), now=utcnow())
     except InvalidInput as error:
-        return await _rules_form(request, role, contest, texts, error)
+        typed = {
+            language: {
+                name: str(form.get(f"{name}_{language}", ""))[: rules.LONGEST * 2]
+                for name in rules.FIELDS
+            }
+            for language in LOCALES
+        }
+        return await _rules_form(request, role, contest, typed, error)
     flash(
         request,
         N_("Rules saved as version %(version)s."),
