@@ -157,6 +157,15 @@ async def test_a_quiz_asks_its_question_in_the_participants_language(
         english = page_text(await reader.get(f"/c/{contest.slug}"))
     assert "Which day do we roast?" in english
     assert "¿Qué día tostamos?" not in english
+    step = await Step.get(contest=contest)
+    async with browser(app, language="en") as reader:
+        await enter_on_the_web(reader, mailbox, contest)
+        answered = await reader.post(
+            f"/c/{contest.slug}/steps/{step.public_id}",
+            data={"csrf_token": await csrf(reader, f"/c/{contest.slug}"), "answer": "Lunes"},
+        )
+        said = await after_redirect(reader, answered)
+    assert "Right answer! “The roasting question” is done." in said
 
 
 async def test_the_console_says_what_is_missing_in_each_language(

@@ -12,6 +12,7 @@ from starlette.routing import Route
 from contests import jobs, referrals, signals, views
 from contests.clock import utcnow
 from contests.consent import must_accept_again
+from contests.content import in_language
 from contests.entries import enter, entry_of, progress_of_entries
 from contests.errors import N_, NotFound
 from contests.lifecycle import RUNNING, accepting_entries, phase
@@ -205,7 +206,8 @@ async def submit_step(request: Request) -> Response:
         for name, size in kind.submission_fields.items()
     }
     if await completion.submit(entry, step, fields, utcnow(), links=links(request)):
-        flash(request, kind.done_message, "success", target=target, step=step.title)
+        title = in_language(step, "title", request_locale(request), contest.language)
+        flash(request, kind.done_message, "success", target=target, step=title)
     else:
         flash(request, completion.wrong_answer(step), "error", target=target)
     return redirect(back)
