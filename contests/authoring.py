@@ -10,10 +10,20 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from tortoise.transactions import in_transaction
 
 from contests import audit, beacon
+from contests.content import (
+    CONTEST_FIELDS,
+    PRIZE_FIELDS,
+    STEP_FIELDS,
+    Texts,
+    check_language,
+    cleaned,
+    texts_of,
+)
+from contests.eligibility import check_countries, check_min_age
 from contests.errors import N_, Conflict, InvalidInput, NotFound
 from contests.ids import public_id, slugify
 from contests.lifecycle import require_editable
-from contests.models import Brand, Completion, Contest, ContestStatus, Prize, Step
+from contests.models import Brand, Completion, Contest, ContestStatus, Prize, RulesVersion, Step
 from contests.steps.registry import kind_named
 
 
@@ -25,6 +35,12 @@ class ContestDraft:
     ends_at: datetime
     timezone: str = "Europe/Madrid"
     alternates: int = 2
+    # The language ``title`` and ``description`` are written in; ``texts`` holds the
+    # other languages' ({"en": {"title": ..., "description": ...}}).
+    language: str = "es"
+    texts: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    min_age: int = 0
+    countries: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -39,6 +55,8 @@ class StepDraft:
     required: bool = True
     unlocks_after: int | None = None
     settings: Mapping[str, object] = field(default_factory=dict)
+    # The step's words in the contest's other languages: title, clue, question.
+    texts: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 def check_zone(zone: str) -> str:
@@ -74,15 +92,27 @@ async def _unique_slug(title: str) -> str:
     return slug
 
 
-async def create_contest(
-    brand: Brand, draft: ContestDraft, *, actor: str, now: datetime
-) -> Contest:
+def _check_contest(draft: ContestDraft) -> None:
     if not draft.title.strip():
         raise InvalidInput(N_("The contest needs a title."), "title_required")
+    check_language(draft.language)
     check_zone(draft.timezone)
     _check_window(draft.starts_at, draft.ends_at)
     if not 0 <= draft.alternates <= 50:
         raise InvalidInput(N_("Alternates must be between 0 and 50."), "invalid_alternates")
+    check_min_age(draft.min_age)
+    check_countries(draft.countries)
+
+
+def _contest_texts(draft: ContestDraft) -> Texts:
+    main = {"title": draft.title, "description": draft.description}
+    return cleaned({**draft.texts, draft.language: main}, CONTEST_FIELDS)
+
+
+async def create_contest(
+    brand: Brand, draft: ContestDraft, *, actor: str, now: datetime
+) -> Contest:
+    _check_contest(draft)
     async with in_transaction():
         contest = await Contest.create(
             brand=brand,
@@ -93,11 +123,118 @@ async def create_contest(
             ends_at=draft.ends_at,
             timezone=draft.timezone,
             alternates=draft.alternates,
+            language=draft.language,
+            texts=_contest_texts(draft),
+            min_age=draft.min_age,
+            countries=sorted(set(draft.countries)),
         )
-        await audit.record(
-            actor=actor, action="contest.created", brand=brand, target=contest.slug, now=now
+        await changed(contest, "contest.created", actor=actor, now=now, brand=brand)
+    return contest
+
+
+async def changed(
+    contest: Contest,
+    action: str,
+    *,
+    actor: str,
+    now: datetime,
+    brand: Brand | None = None,
+    **details: object,
+) -> None:
+    """Every change to a contest ends here, inside its transaction: the audit log's
+    line, and the one place for anything else that must follow any change."""
+    await audit.record(
+        actor=actor,
+        action=action,
+        brand=brand or contest.brand,
+        target=contest.slug,
+        now=now,
+        **details,
+    )
+
+
+# What may change once a contest is published: never what decided who could enter,
+# nor what the draw was committed to.
+_FIXED_ONCE_PUBLISHED = (
+    ("starts_at", N_("the start")),
+    ("timezone", N_("the time zone")),
+    ("alternates", N_("the number of alternates")),
+    ("language", N_("the main language")),
+    ("min_age", N_("the minimum age")),
+    ("countries", N_("the countries")),
+)
+
+
+async def edit_contest(
+    contest: Contest, draft: ContestDraft, *, actor: str, now: datetime
+) -> Contest:
+    """Change a contest: anything in a draft; once published, its words in every
+    language and a later end, nothing that would change who may take part."""
+    require_editable(contest)
+    _check_contest(draft)
+    proposed = {
+        "starts_at": draft.starts_at,
+        "timezone": draft.timezone,
+        "alternates": draft.alternates,
+        "language": draft.language,
+        "min_age": draft.min_age,
+        "countries": sorted(set(draft.countries)),
+    }
+    async with in_transaction():
+        locked = await Contest.select_for_update().get(id=contest.id)
+        if locked.status is not ContestStatus.DRAFT:
+            for name, label in _FIXED_ONCE_PUBLISHED:
+                if proposed[name] != getattr(locked, name):
+                    raise Conflict(
+                        N_("The contest is published: %(what)s can no longer change."),
+                        "fixed_once_published",
+                        what=label,
+                    )
+            if draft.ends_at != locked.ends_at and draft.ends_at < locked.ends_at:
+                raise Conflict(
+                    N_("A live contest's end can only move later; use “Close now” to end it."),
+                    "end_earlier",
+                )
+        if draft.ends_at != locked.ends_at and draft.ends_at <= now:
+            raise InvalidInput(N_("The new end must be in the future."), "end_in_past")
+        if draft.language != locked.language:
+            await _switch_language(contest, locked.language, draft.language)
+        before = {"title": locked.title, "ends_at": locked.ends_at.isoformat()}
+        contest.title, contest.description = draft.title.strip(), draft.description.strip()
+        contest.texts = _contest_texts(draft)
+        contest.ends_at = draft.ends_at
+        for name, value in proposed.items():
+            setattr(contest, name, value)
+        await contest.save(update_fields=["title", "description", "texts", "ends_at", *proposed])
+        await changed(
+            contest,
+            "contest.edited",
+            actor=actor,
+            now=now,
+            before=before,
+            after={"title": contest.title, "ends_at": contest.ends_at.isoformat()},
         )
     return contest
+
+
+async def _switch_language(contest: Contest, old: str, new: str) -> None:
+    """The prizes' and steps' columns take the new main language's texts; the old
+    language's stay among the translations. A contest has a handful of each."""
+    for prize in await Prize.filter(contest=contest):
+        texts = texts_of(prize, old)
+        prize.name = texts[new].get("name") or prize.name
+        prize.description = texts[new].get("description", "")
+        prize.texts = texts
+        await prize.save(update_fields=["name", "description", "texts"])
+    for step in await Step.filter(contest=contest):
+        texts = texts_of(step, old)
+        step.title = texts[new].get("title") or step.title
+        step.clue = texts[new].get("clue", "")
+        if "question" in step.config:
+            question = texts[new].get("question") or step.config["question"]
+            step.config = {**step.config, "question": question}
+        step.texts = texts
+        await step.save(update_fields=["title", "clue", "config", "texts"])
 
 
 async def contest_of_brand(brand: Brand, contest_id: int) -> Contest:
@@ -127,34 +264,55 @@ async def extend_end(contest: Contest, ends_at: datetime, *, actor: str, now: da
         contest.beacon = beacon.renamed_round(contest.beacon, ends_at)
     async with in_transaction():
         await contest.save(update_fields=["ends_at", "beacon"])
-        await audit.record(
+        await changed(
+            contest,
+            "contest.end_moved",
             actor=actor,
-            action="contest.end_moved",
-            brand=contest.brand,
-            target=contest.slug,
             now=now,
             before=before.isoformat(),
             after=ends_at.isoformat(),
         )
 
 
+def _step_texts(
+    main: str,
+    title: str,
+    clue: str,
+    config: Mapping[str, object],
+    texts: Mapping[str, Mapping[str, str]],
+) -> Texts:
+    words = {"title": title, "clue": clue}
+    if "question" in config:
+        words["question"] = str(config["question"])
+    return cleaned({**texts, main: words}, STEP_FIELDS)
+
+
 async def edit_step_text(
-    contest: Contest, step_id: int, *, title: str, clue: str, actor: str, now: datetime
+    contest: Contest,
+    step_id: int,
+    *,
+    title: str,
+    clue: str,
+    actor: str,
+    now: datetime,
+    texts: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Step:
-    """Fix a step's wording while the contest runs: nobody's completed work changes."""
+    """Fix a step's wording while the contest runs: nobody's completed work changes.
+    ``texts`` (the other languages' words) is kept as it was when not given."""
     require_editable(contest)
     step = await _step_of(contest, step_id)
     if not title.strip():
         raise InvalidInput(N_("The step needs a title."), "step_title_required")
     before = {"title": step.title, "clue": step.clue}
     step.title, step.clue = title.strip(), clue.strip()
+    others = texts if texts is not None else step.texts
+    step.texts = _step_texts(contest.language, step.title, step.clue, step.config, others)
     async with in_transaction():
-        await step.save(update_fields=["title", "clue"])
-        await audit.record(
+        await step.save(update_fields=["title", "clue", "texts"])
+        await changed(
+            contest,
+            "step.edited",
             actor=actor,
-            action="step.edited",
-            brand=contest.brand,
-            target=contest.slug,
             now=now,
             before=before,
             after={"title": step.title, "clue": step.clue},
@@ -162,16 +320,34 @@ async def edit_step_text(
     return step
 
 
-async def add_prize(
-    contest: Contest, *, name: str, description: str, quantity: int, actor: str, now: datetime
-) -> Prize:
-    require_editable(contest)
-    if contest.status is not ContestStatus.DRAFT:
-        raise Conflict(N_("Prizes are fixed once the contest is published."), "prizes_fixed")
+def _prize_texts(
+    main: str, name: str, description: str, texts: Mapping[str, Mapping[str, str]]
+) -> Texts:
+    return cleaned({**texts, main: {"name": name, "description": description}}, PRIZE_FIELDS)
+
+
+def _check_prize(name: str, quantity: int) -> None:
     if not name.strip():
         raise InvalidInput(N_("The prize needs a name."), "prize_name_required")
     if not 1 <= quantity <= 1000:
         raise InvalidInput(N_("A prize's quantity must be between 1 and 1000."), "bad_quantity")
+
+
+async def add_prize(
+    contest: Contest,
+    *,
+    name: str,
+    description: str,
+    quantity: int,
+    actor: str,
+    now: datetime,
+    texts: Mapping[str, Mapping[str, str]] | None = None,
+) -> Prize:
+    """``name`` and ``description`` in the contest's language, ``texts`` in the others."""
+    require_editable(contest)
+    if contest.status is not ContestStatus.DRAFT:
+        raise Conflict(N_("Prizes are fixed once the contest is published."), "prizes_fixed")
+    _check_prize(name, quantity)
     async with in_transaction():
         prize = await Prize.create(
             contest=contest,
@@ -179,17 +355,111 @@ async def add_prize(
             description=description.strip(),
             quantity=quantity,
             position=await Prize.filter(contest=contest).count(),
+            texts=_prize_texts(contest.language, name, description, texts or {}),
         )
-        await audit.record(
+        await changed(
+            contest,
+            "prize.added",
             actor=actor,
-            action="prize.added",
-            brand=contest.brand,
-            target=contest.slug,
             now=now,
             prize=prize.name,
             quantity=quantity,
         )
     return prize
+
+
+async def _prize_of(contest: Contest, prize_id: int) -> Prize:
+    prize = await Prize.filter(id=prize_id, contest=contest).first()
+    if prize is None:
+        raise NotFound(N_("This prize is not in this contest."), "prize_not_found")
+    return prize
+
+
+async def edit_prize(
+    contest: Contest,
+    prize_id: int,
+    *,
+    name: str,
+    description: str,
+    quantity: int,
+    texts: Mapping[str, Mapping[str, str]],
+    actor: str,
+    now: datetime,
+) -> Prize:
+    """A prize's words may change at any time before the close; its quantity only in a
+    draft, since the draw was committed to the prizes as published."""
+    require_editable(contest)
+    prize = await _prize_of(contest, prize_id)
+    _check_prize(name, quantity)
+    if quantity != prize.quantity and contest.status is not ContestStatus.DRAFT:
+        raise Conflict(
+            N_("The contest is published: a prize's quantity can no longer change."),
+            "prize_quantity_fixed",
+        )
+    before = {"name": prize.name, "quantity": prize.quantity}
+    prize.name, prize.description, prize.quantity = name.strip(), description.strip(), quantity
+    prize.texts = _prize_texts(contest.language, name, description, texts)
+    async with in_transaction():
+        await prize.save(update_fields=["name", "description", "quantity", "texts"])
+        await changed(
+            contest,
+            "prize.edited",
+            actor=actor,
+            now=now,
+            before=before,
+            after={"name": prize.name, "quantity": prize.quantity},
+        )
+    return prize
+
+
+_PRIZE_DELETE_LIVE = N_("The contest is published: its prizes can no longer be deleted.")
+_PRIZE_MOVE_LIVE = N_("The contest is published: its prizes can no longer be reordered.")
+
+
+async def delete_prize(contest: Contest, prize_id: int, *, actor: str, now: datetime) -> None:
+    _require_draft(contest, _PRIZE_DELETE_LIVE, "prize_delete_live")
+    prize = await _prize_of(contest, prize_id)
+    async with in_transaction():
+        locked = await Contest.select_for_update().get(id=contest.id)
+        _require_draft(locked, _PRIZE_DELETE_LIVE, "prize_delete_live")
+        await Prize.filter(id=prize.id).delete()
+        order = await Prize.filter(contest=contest).order_by("position", "id")
+        await _renumber_prizes(contest, [p.id for p in order])
+        await changed(contest, "prize.deleted", actor=actor, now=now, prize=prize.name)
+
+
+async def _renumber_prizes(contest: Contest, order: list[int]) -> None:
+    for position, prize_id in enumerate(order):
+        await (
+            Prize.filter(id=prize_id, contest=contest)
+            .exclude(position=position)
+            .update(position=position)
+        )
+
+
+async def move_prize(
+    contest: Contest, prize_id: int, *, up: bool, actor: str, now: datetime
+) -> None:
+    """Move a draft's prize one place: the first prizes go to the first drawn."""
+    _require_draft(contest, _PRIZE_MOVE_LIVE, "prize_move_live")
+    prize = await _prize_of(contest, prize_id)
+    async with in_transaction():
+        locked = await Contest.select_for_update().get(id=contest.id)
+        _require_draft(locked, _PRIZE_MOVE_LIVE, "prize_move_live")
+        order = [p.id for p in await Prize.filter(contest=contest).order_by("position", "id")]
+        at = order.index(prize.id)
+        to = at - 1 if up else at + 1
+        if 0 <= to < len(order):
+            order[at], order[to] = order[to], order[at]
+        await _renumber_prizes(contest, order)
+        await changed(
+            contest,
+            "prize.moved",
+            actor=actor,
+            now=now,
+            prize=prize.name,
+            position=order.index(prize.id) + 1,
+        )
 
 
 def _check_step_words(draft: StepDraft) -> None:
@@ -208,10 +478,28 @@ async def _step_it_follows(contest: Contest, step_id: int | None) -> Step | None
     return follows
 
 
-async def add_step(contest: Contest, draft: StepDraft, *, actor: str, now: datetime) -> Step:
-    """Steps can be added while the contest runs: that never voids completed work."""
+async def add_step(
+    contest: Contest,
+    draft: StepDraft,
+    *,
+    actor: str,
+    now: datetime,
+    required_confirmed: bool = True,
+) -> Step:
+    """Steps can be added while the contest runs: that never voids completed work. A
+    required one changes who is in the draw, though: the console asks the marketer to
+    confirm it (``required_confirmed``); other callers have decided already."""
     require_editable(contest)
     _check_step_words(draft)
+    if draft.required and not required_confirmed and contest.status is not ContestStatus.DRAFT:
+        raise Conflict(
+            N_(
+                "The contest is published: a new required step takes out of the draw "
+                "everyone who has not done it yet. Tick the confirmation to add it anyway, "
+                "or make it optional."
+            ),
+            "required_step_unconfirmed",
+        )
     kind = kind_named(draft.kind)
     step_id = public_id()
     config = kind.configure(contest.brand, step_id, draft.settings)
@@ -228,12 +516,12 @@ async def add_step(contest: Contest, draft: StepDraft, *, actor: str, now: datet
             required=draft.required,
             unlocks_after=unlocks_after,
             config=config,
+            texts=_step_texts(contest.language, draft.title, draft.clue, config, draft.texts),
         )
-        await audit.record(
+        await changed(
+            contest,
+            "step.added",
             actor=actor,
-            action="step.added",
-            brand=contest.brand,
-            target=contest.slug,
             now=now,
             step=step.title,
             kind=kind.name,
@@ -307,14 +595,22 @@ async def edit_step_settings(
         step.title, step.clue = draft.title.strip(), draft.clue.strip()
         step.points, step.required, step.config = draft.points, draft.required, config
         step.unlocks_after_id = follows.id if follows else None
+        step.texts = _step_texts(contest.language, step.title, step.clue, config, draft.texts)
         await step.save(
-            update_fields=["title", "clue", "points", "required", "config", "unlocks_after_id"]
+            update_fields=[
+                "title",
+                "clue",
+                "points",
+                "required",
+                "config",
+                "unlocks_after_id",
+                "texts",
+            ]
         )
-        await audit.record(
+        await changed(
+            contest,
+            "step.changed",
             actor=actor,
-            action="step.changed",
-            brand=contest.brand,
-            target=contest.slug,
             now=now,
             before=before,
             after=_step_state(step),
@@ -360,11 +656,10 @@ async def delete_step(contest: Contest, step_id: int, *, actor: str, now: dateti
         _require_draft(locked, _DELETE_LIVE, "step_delete_live")
         await Step.filter(id=step.id).delete()
         await _renumber(contest, [s.id for s in await _ordered(contest)])
-        await audit.record(
+        await changed(
+            contest,
+            "step.deleted",
             actor=actor,
-            action="step.deleted",
-            brand=contest.brand,
-            target=contest.slug,
             now=now,
             step=step.title,
         )
@@ -400,11 +695,10 @@ async def move_step(contest: Contest, step_id: int, *, up: bool, actor: str, now
         if 0 <= to < len(order):
             order[at], order[to] = order[to], order[at]
         await _renumber(contest, order)
-        await audit.record(
+        await changed(
+            contest,
+            "step.moved",
             actor=actor,
-            action="step.moved",
-            brand=contest.brand,
-            target=contest.slug,
             now=now,
             step=step.title,
             position=order.index(step.id) + 1,
@@ -422,11 +716,69 @@ async def show_referral_leaderboard(
     contest.referral_leaderboard = shown
     async with in_transaction():
         await contest.save(update_fields=["referral_leaderboard"])
-        await audit.record(
+        await changed(
+            contest,
+            "contest.referral_leaderboard",
             actor=actor,
-            action="contest.referral_leaderboard",
-            brand=contest.brand,
-            target=contest.slug,
             now=now,
             shown=shown,
         )
+
+
+async def duplicate_contest(contest: Contest, *, actor: str, now: datetime) -> Contest:
+    """A draft copy of a contest: its words in every language, dates, eligibility,
+    prizes, steps and their chain, and its latest rules. Entries stay behind, and each
+    step gets a new public id (and the kinds their own fresh secrets, through
+    ``copy_settings``), so no link or code of the original works on the copy."""
+    prizes = await Prize.filter(contest=contest).order_by("position", "id")
+    steps = await Step.filter(contest=contest).order_by("position", "id")
+    latest = await RulesVersion.filter(contest=contest).order_by("-version").first()
+    async with in_transaction():
+        copy = await Contest.create(
+            brand=contest.brand,
+            slug=await _unique_slug(contest.title),
+            title=contest.title,
+            description=contest.description,
+            starts_at=contest.starts_at,
+            ends_at=contest.ends_at,
+            timezone=contest.timezone,
+            alternates=contest.alternates,
+            language=contest.language,
+            texts=contest.texts,
+            min_age=contest.min_age,
+            countries=contest.countries,
+            referral_leaderboard=contest.referral_leaderboard,
+        )
+        for prize in prizes:
+            await Prize.create(
+                contest=copy,
+                name=prize.name,
+                description=prize.description,
+                quantity=prize.quantity,
+                position=prize.position,
+                texts=prize.texts,
+            )
+        copies: dict[int, Step] = {}
+        for step in steps:
+            copies[step.id] = await Step.create(
+                contest=copy,
+                public_id=public_id(),
+                position=step.position,
+                kind=step.kind,
+                title=step.title,
+                clue=step.clue,
+                points=step.points,
+                required=step.required,
+                config=kind_named(step.kind).copy_settings(step),
+                texts=step.texts,
+            )
+        for step in steps:
+            follows = step.unlocks_after_id  # type: ignore[attr-defined]
+            if follows in copies:
+                await Step.filter(id=copies[step.id].id).update(unlocks_after_id=copies[follows].id)
+        if latest is not None:
+            await RulesVersion.create(
+                contest=copy, version=1, texts=latest.texts, created_at=now, created_by=actor
+            )
+        await changed(copy, "contest.duplicated", actor=actor, now=now, original=contest.slug)
+    return copy

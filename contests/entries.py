@@ -9,6 +9,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from contests import draw, mail, referrals, signals
+from contests.eligibility import check_declared
 from contests.errors import N_, Conflict, InvalidInput, NotAllowed
 from contests.ids import public_id
 from contests.lifecycle import RUNNING, accepting_entries
@@ -89,14 +90,19 @@ async def enter(
     now: datetime,
     origin: Origin | None = None,
     arrival: Arrival | None = None,
+    declared_age: int | None = None,
+    declared_country: str | None = None,
 ) -> Entry:
     """Enter a participant; ``origin`` says from which device and network, ``arrival``
-    through whose referral link. Both feed the fraud signals, which flag, never refuse."""
+    through whose referral link. Both feed the fraud signals, which flag, never refuse.
+    The age and country the participant declared are checked against the contest's
+    eligibility and kept on the entry."""
     if not consented:
         raise InvalidInput(
             N_("To take part, accept the contest rules and the privacy notice."),
             "consent_required",
         )
+    check_declared(contest, declared_age, declared_country)
     # The contest row is locked so entries join the hash chain one at a time.
     async with in_transaction():
         locked = await Contest.select_for_update().get(id=contest.id)
@@ -118,6 +124,8 @@ async def enter(
                 created_at=now,
                 device_hash=origin.device_hash if origin else None,
                 network_hash=origin.network_hash if origin else None,
+                declared_age=declared_age if contest.min_age else None,
+                declared_country=declared_country if contest.countries else None,
             )
         except IntegrityError:
             raise Conflict(

@@ -200,12 +200,40 @@ class Contest(Model):
     entry_count = fields.IntField(default=0)
     # Whether the contest page shows the top referrers by display name.
     referral_leaderboard = fields.BooleanField(default=False)
+    # The language the contest is written in first: participants reading another one
+    # see it where a text has no translation. The columns above hold that language.
+    language = fields.CharField(max_length=8, default="es")
+    # Texts per language, the main one included: {"en": {"title": ..., "description": ...}}.
+    texts: dict[str, dict[str, str]] = fields.JSONField(default=dict)
+    # Eligibility, declared at entry: 0 asks no age, an empty list admits every country.
+    min_age = fields.IntField(default=0)
+    countries: list[str] = fields.JSONField(default=list)
     created_at = fields.DatetimeField(auto_now_add=True)
     published_at = fields.DatetimeField(null=True)
     closed_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "contest"
+
+
+class RulesVersion(Model):
+    """The rules and privacy notice of a contest as they were at one version."""
+
+    # Texts per language: {"es": {"rules": ..., "privacy": ...}}. A version is never
+    # changed once written: an entry's consent names it.
+
+    id = fields.IntField(primary_key=True)
+    contest: fields.ForeignKeyRelation[Contest] = fields.ForeignKeyField(
+        "models.Contest", related_name="rules_versions", on_delete=fields.CASCADE
+    )
+    version = fields.IntField()
+    texts: dict[str, dict[str, str]] = fields.JSONField(default=dict)
+    created_at = fields.DatetimeField()
+    created_by = fields.CharField(max_length=254, default="")
+
+    class Meta:
+        table = "rules_version"
+        unique_together = (("contest", "version"),)
 
 
 class Prize(Model):
@@ -217,6 +245,8 @@ class Prize(Model):
     description = fields.TextField(default="")
     quantity = fields.IntField(default=1)
     position = fields.IntField(default=0)
+    # {"en": {"name": ..., "description": ...}}, as the contest's texts.
+    texts: dict[str, dict[str, str]] = fields.JSONField(default=dict)
 
     class Meta:
         table = "prize"
@@ -240,6 +270,8 @@ class Step(Model):
     )
     # The kind's own settings, validated by the kind's settings model.
     config: dict[str, Any] = fields.JSONField(default=dict)
+    # {"en": {"title": ..., "clue": ..., "question": ...}}, as the contest's texts.
+    texts: dict[str, dict[str, str]] = fields.JSONField(default=dict)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -268,6 +300,9 @@ class Entry(Model):
     # Keyed hashes of the device and the network the entry came from (contests/signals.py).
     device_hash = fields.CharField(max_length=32, null=True)
     network_hash = fields.CharField(max_length=32, null=True)
+    # What the participant declared when the contest asked (its minimum age, its countries).
+    declared_age = fields.IntField(null=True)
+    declared_country = fields.CharField(max_length=2, null=True)
 
     class Meta:
         table = "entry"

@@ -12,7 +12,11 @@ from babel.dates import format_datetime
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from contests import markup
+from contests.content import in_language
+from contests.eligibility import country_names
 from contests.i18n import current_locale, raw_gettext, raw_ngettext, use_locale
+from contests.models import Contest
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 # The zone by its place ("Spain (Madrid) Time", "hora de España (Madrid)"): a reader
@@ -42,6 +46,16 @@ def time_tag(value: datetime | None, zone: str = "UTC") -> Markup:
     )
 
 
+def title_in_language(contest: Contest) -> str:
+    """A contest's title in the language being rendered (an email's, a page's)."""
+    return in_language(contest, "title", current_locale(), contest.language)
+
+
+def country_name(code: str) -> str:
+    """A country's name in the reader's language, from its ISO 3166 code."""
+    return country_names(current_locale()).get(code, code)
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     env = Environment(
@@ -57,6 +71,9 @@ def environment() -> Environment:
     )
     env.filters["local_time"] = local_time
     env.filters["time_tag"] = time_tag
+    env.filters["markdown"] = markup.render
+    env.filters["country_name"] = country_name
+    env.filters["title_in_language"] = title_in_language
     env.globals["current_locale"] = current_locale
     return env
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from contests import frozen
 from contests.answers import answers_of
+from contests.content import localize
 from contests.entries import Progress, entry_of, progress
 from contests.errors import N_, NotFound
 from contests.lifecycle import PUBLIC
@@ -41,9 +42,21 @@ class ContestView:
     my_win: Winner | None
 
 
-async def contest_view(contest: Contest, viewer: Participant | None, tokens: Tokens) -> ContestView:
+async def contest_view(
+    contest: Contest, viewer: Participant | None, tokens: Tokens, locale: str | None = None
+) -> ContestView:
+    """The contest page's rows; with ``locale``, in that language where it is written."""
     entry = await entry_of(contest, viewer)
     mine = await progress(entry) if entry else None
+    prizes = await Prize.filter(contest=contest).order_by("position", "id")
+    steps = (
+        [row.step for row in mine.steps]
+        if mine
+        else await Step.filter(contest=contest).order_by("position", "id")
+    )
+    if locale is not None:
+        # Before the kinds prepare their views: a question is asked in the reader's language.
+        localize(contest, prizes, steps, locale)
     step_views = (
         {
             row.step.id: kind_of(row.step).participant_view(tokens, entry, row.step)
@@ -56,10 +69,8 @@ async def contest_view(contest: Contest, viewer: Participant | None, tokens: Tok
     winners = await Winner.filter(contest=contest).select_related("entry", "prize").order_by("rank")
     return ContestView(
         contest=contest,
-        prizes=await Prize.filter(contest=contest).order_by("position", "id"),
-        steps=[row.step for row in mine.steps]
-        if mine
-        else await Step.filter(contest=contest).order_by("position", "id"),
+        prizes=prizes,
+        steps=steps,
         entry=entry,
         progress=mine,
         step_views=step_views,

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.async_api import Browser, Page, ViewportSize
 
-from contests import closing, entries, lifecycle
+from contests import closing, entries, lifecycle, rules
 from contests.authoring import ContestDraft
 from contests.brands import create_brand
 from contests.clock import utcnow
@@ -58,6 +58,9 @@ PAGES = [
     "account",
     "qr-scan-signed-out",
     "qr-scan-entered",
+    "contest-asks-age-and-country",
+    "contest-rules-changed",
+    "rules",
     "not-found",
 ]
 
@@ -143,6 +146,20 @@ async def journey(
     later = utcnow() + timedelta(seconds=DEMO_MARGIN + 5)
     assert await closing.run_draw(drawn.id, later, links=LINKS)
 
+    # A contest asking age and country at entry, and one whose rules changed after Ana
+    # entered: she is asked to accept them again.
+    declared = await _contest(brand)
+    declared.min_age, declared.countries = 18, ["ES", "PT", "MX"]
+    await declared.save(update_fields=["min_age", "countries"])
+    changed = await _contest(brand)
+    await _take_part(changed, person, finish=False)
+    await rules.save(
+        changed,
+        {"es": {"rules": "## Bases nuevas\n\n- Una\n- Dos", "privacy": "Datos"}},
+        actor="test",
+        now=utcnow(),
+    )
+
     # The shop's poster: a printed QR code of a step of the contest the participant entered.
     printed = await Step.filter(contest=entered, kind="qr").order_by("position").first()
     assert printed is not None
@@ -165,6 +182,9 @@ async def journey(
         "account": ("/me", True),
         "qr-scan-signed-out": (poster, False),
         "qr-scan-entered": (poster, True),
+        "contest-asks-age-and-country": (f"/c/{declared.slug}", True),
+        "contest-rules-changed": (f"/c/{changed.slug}", True),
+        "rules": (f"/c/{changed.slug}/rules", True),
         "not-found": ("/c/no-such-contest", False),
     }
     assert list(pages) == PAGES

@@ -205,7 +205,8 @@ async def test_a_participant_plays_the_demo_and_the_marketer_draws_the_winner(
     console = await marketer.new_page()
     await _sign_in(console, base, "marketer@demo.gymkana.test", "/console")
     await console.click("text=La ruta del café")
-    await console.click("text=Close now and draw")
+    await console.check("#close input[name=confirm]")
+    await console.click("#close button")
     for _ in range(100):
         if await console.locator("[data-testid=winners]").count():
             break

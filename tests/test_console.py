@@ -199,9 +199,12 @@ async def test_a_contest_with_a_mistake_is_not_saved_and_the_form_says_why(
             **fields,
         }
         response = await console.post(f"/console/{brand.slug}/contests", data=data)
-        assert response.status_code == 303
-        assert response.headers["location"] == form
-        assert message in await after_redirect(console, response)
+        # The form comes back with the message and with what was typed, not emptied.
+        assert response.status_code == 422
+        assert message in page_text(response)
+        assert f'value="{data["starts_at"]}"' in response.text
+        if data["title"].strip():
+            assert f'value="{data["title"]}"' in response.text
     assert not await Contest.filter(brand=brand).exists()
 
 
@@ -220,7 +223,8 @@ async def test_a_date_at_the_edge_of_the_calendar_is_refused_with_a_message(
                 "timezone": "America/New_York",
             },
         )
-        assert response.status_code == 303
+        assert response.status_code == 422
+        assert "“ends_at” needs a date and a time." in page_text(response)
     assert not await Contest.filter(brand=brand).exists()
 
 
@@ -282,14 +286,18 @@ async def test_publishing_needs_a_prize_and_a_step(app: Any, worker: Any, mailbo
     async with _console(app, mailbox, address) as console:
         path = _contest_path(brand, contest)
         token = await csrf(console, path)
-        refused = await console.post(f"{path}/publish", data={"csrf_token": token})
-        assert "Add at least one prize before publishing." in await after_redirect(console, refused)
+        confirmed = {"csrf_token": token, "confirm": "on"}
+        refused = await console.post(f"{path}/publish", data=confirmed)
+        said = await after_redirect(console, refused)
+        assert "The contest is not ready to publish yet: see what is missing." in said
+        assert "Add at least one prize." in said and "Add at least one step." in said
         added = await console.post(
             f"{path}/prizes", data={"csrf_token": token, "name": "A mug", "quantity": "1"}
         )
         assert added.status_code == 303
-        refused = await console.post(f"{path}/publish", data={"csrf_token": token})
-        assert "Add at least one step before publishing." in await after_redirect(console, refused)
+        refused = await console.post(f"{path}/publish", data=confirmed)
+        said = await after_redirect(console, refused)
+        assert "Add at least one step." in said and "Add at least one prize." not in said
     await contest.refresh_from_db()
     assert contest.status is ContestStatus.DRAFT
     assert contest.seed is None and contest.seed_commitment is None
@@ -308,7 +316,7 @@ async def test_publishing_commits_to_the_seed_and_is_in_the_audit_log(
         for form, data in (
             ("prizes", {"name": "A mug", "quantity": "1"}),
             ("steps", {"kind": "code", "title": "The menu code", "code": "Aurora"}),
-            ("publish", {}),
+            ("publish", {"confirm": "on"}),
         ):
             response = await console.post(f"{path}/{form}", data={"csrf_token": token, **data})
             assert response.status_code == 303
@@ -334,7 +342,9 @@ async def test_closing_now_freezes_the_list_and_the_worker_draws(
     await entrant(contest, name="Luis")  # entered, no step done: not eligible
     async with _console(app, mailbox, address) as console:
         path = _contest_path(brand, contest)
-        closed = await console.post(f"{path}/close", data={"csrf_token": await csrf(console, path)})
+        closed = await console.post(
+            f"{path}/close", data={"csrf_token": await csrf(console, path), "confirm": "on"}
+        )
         assert "Closed. The list is frozen" in await after_redirect(console, closed)
 
         assert await frozen_list(contest) == [(finisher.public_id, 6)]
@@ -364,14 +374,14 @@ async def test_closing_twice_is_harmless(app: Any, worker: Any, mailbox: Mailbox
     async with _console(app, mailbox, address) as console:
         path = _contest_path(brand, contest)
         token = await csrf(console, path)
-        first = await console.post(f"{path}/close", data={"csrf_token": token})
+        first = await console.post(f"{path}/close", data={"csrf_token": token, "confirm": "on"})
         assert first.status_code == 303
 
         async def drawn() -> list[Winner]:
             return await Winner.filter(contest=contest).order_by("rank")
 
         winners = [w.entry_id for w in await eventually(drawn)]
-        again = await console.post(f"{path}/close", data={"csrf_token": token})
+        again = await console.post(f"{path}/close", data={"csrf_token": token, "confirm": "on"})
         assert again.status_code == 303
         assert (await console.get(again.headers["location"])).status_code == 200
     assert await Draw.filter(contest=contest).count() == 1
@@ -387,7 +397,7 @@ async def test_a_draft_cannot_be_closed(app: Any, worker: Any, mailbox: Mailbox)
     async with _console(app, mailbox, address) as console:
         path = _contest_path(brand, contest)
         response = await console.post(
-            f"{path}/close", data={"csrf_token": await csrf(console, path)}
+            f"{path}/close", data={"csrf_token": await csrf(console, path), "confirm": "on"}
         )
         assert "A draft cannot be closed: publish it first." in await after_redirect(
             console, response

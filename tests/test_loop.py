@@ -91,7 +91,9 @@ async def test_a_marketer_builds_a_contest_and_a_participant_wins_it(
     ):
         added = await marketer.post(f"{contest_path}/steps", data={"csrf_token": token, **data})
         assert added.status_code == 303
-    published = await marketer.post(f"{contest_path}/publish", data={"csrf_token": token})
+    published = await marketer.post(
+        f"{contest_path}/publish", data={"csrf_token": token, "confirm": "on"}
+    )
     assert published.status_code == 303
     contest = await Contest.get(title=title)
     assert contest.status is ContestStatus.LIVE and contest.seed_commitment
@@ -146,7 +148,9 @@ async def test_a_marketer_builds_a_contest_and_a_participant_wins_it(
     assert await Outbox.filter(kind="in-draw", to_email=participant_address).exists()
 
     # "Close now": the worker draws and the winner's email goes out over SMTP.
-    closed = await marketer.post(f"{contest_path}/close", data={"csrf_token": token})
+    closed = await marketer.post(
+        f"{contest_path}/close", data={"csrf_token": token, "confirm": "on"}
+    )
     assert closed.status_code == 303
 
     async def winner_mailed() -> bool:

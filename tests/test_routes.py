@@ -14,7 +14,9 @@ from jinja2 import nodes
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from contests.models import Step
+from contests import authoring
+from contests.clock import utcnow
+from contests.models import Prize, Step
 from contests.settings import load_settings
 from contests.templating import environment
 from tests.conftest import ROOT, Mailbox
@@ -108,8 +110,12 @@ async def test_the_console_contest_page_posts_each_form_to_its_own_address(
     brand, marketer = await brand_with_marketer()
     draft = await draft_contest(brand)
     draft_steps = [(await added_step(draft, "share", {})).id for _ in range(2)]
+    draft_prize = await authoring.add_prize(
+        draft, name="A mug", description="", quantity=1, actor="test", now=utcnow()
+    )
     live = await live_contest(brand)
     steps = await Step.filter(contest=live).values_list("id", flat=True)
+    prizes = await Prize.filter(contest=live).values_list("id", flat=True)
     draft_path = f"/console/{brand.slug}/contests/{draft.id}"
     live_path = f"/console/{brand.slug}/contests/{live.id}"
 
@@ -121,6 +127,8 @@ async def test_the_console_contest_page_posts_each_form_to_its_own_address(
     assert set(ACTION.findall(draft_page)) == {
         "/logout",
         f"{draft_path}/publish",
+        f"{draft_path}/duplicate",
+        *(f"{draft_path}/prizes/{draft_prize.id}{action}" for action in ("", "/delete")),
         f"{draft_path}/end",
         f"{draft_path}/prizes",
         f"{draft_path}/steps",
@@ -134,6 +142,8 @@ async def test_the_console_contest_page_posts_each_form_to_its_own_address(
     assert set(ACTION.findall(live_page)) == {
         "/logout",
         f"{live_path}/close",
+        f"{live_path}/duplicate",
+        *(f"{live_path}/prizes/{prize}" for prize in prizes),
         f"{live_path}/end",
         f"{live_path}/steps",
         f"{live_path}/leaderboard",

@@ -24,6 +24,8 @@ from contests.tokens import Tokens
 from oauth.flow import SignInFlows, StateStore
 from oauth.providers import environment, load_providers
 from web import demo_qr, errors, health, mailbox
+from web.console import editor as console_editor
+from web.console import preview as console_preview
 from web.console import qr as console_qr
 from web.console import routes as console
 from web.limiter import Limiter
@@ -32,6 +34,7 @@ from web.middleware import SecurityHeaders
 from web.participant import account, referrals
 from web.participant import qr as participant_qr
 from web.participant import routes as participant
+from web.participant import rules as participant_rules
 from web.signin import email as email_sign_in
 from web.signin import providers as provider_sign_in
 from web.snippet import routes as snippet
@@ -46,11 +49,14 @@ def app_routes() -> list[BaseRoute]:
     """Every route of the app, named: pages, sign-in, console, snippet, health."""
     return [
         *participant.routes,
+        *participant_rules.routes,
         *participant_qr.routes,
         *referrals.routes,
         *email_sign_in.routes,
         *provider_sign_in.routes,
         *account.routes,
+        *console_editor.routes,
+        *console_preview.routes,
         *console.routes,
         *console_qr.routes,
         *snippet.routes,

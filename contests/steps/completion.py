@@ -9,6 +9,7 @@ from datetime import datetime
 from tortoise.transactions import in_transaction
 
 from contests import referrals, signals
+from contests.consent import require_current_consent
 from contests.entries import (
     completed_step_ids,
     record_completion,
@@ -31,6 +32,7 @@ async def submit(
     """Check a participant's submission; True when the step is now done."""
     contest = await Contest.get(id=entry.contest_id)  # type: ignore[attr-defined]
     require_accepting(contest, now)
+    require_current_consent(contest, entry)
     kind = kind_of(step)
     if kind.completed_by is not CompletedBy.SUBMISSION:
         raise InvalidInput(

@@ -102,6 +102,11 @@ class StepKind(Generic[SettingsT]):
         the form does not show keep it (a code's hash, a QR step's key)."""
         return self.configure(brand, step.public_id, raw)
 
+    def copy_settings(self, step: Step) -> dict[str, Any]:
+        """The settings for a copy of the step in a duplicated contest. Kinds holding a
+        key that signs the step's links or codes give the copy a fresh one."""
+        return dict(step.config)
+
     def parse(self, raw: Mapping[str, object]) -> SettingsT:
         given = {key: value for key, value in raw.items() if value not in ("", None)}
         try:

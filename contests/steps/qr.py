@@ -114,6 +114,11 @@ class Qr(StepKind[QrSettings]):
         period = self.configure(brand, step.public_id, raw)["rotate_seconds"]
         return QrSettings(secret=self.settings(step).secret, rotate_seconds=period).model_dump()
 
+    def copy_settings(self, step: Step) -> dict[str, Any]:
+        # A copy's codes must not open the original's step, nor the other way round.
+        period = self.settings(step).rotate_seconds
+        return QrSettings(secret=secrets.token_hex(32), rotate_seconds=period).model_dump()
+
     async def submit(self, attempt: Attempt, form: Mapping[str, str]) -> bool:
         self.check(attempt.step, form.get("proof", ""), attempt.now, attempt.entry.public_id)
         return True

@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from pydantic import BaseModel, Field
 
 from contests.brands import url_allowed
+from contests.consent import require_current_consent
 from contests.entries import completed_step_ids, require_unlocked
 from contests.errors import N_, InvalidInput, NotAllowed, NotFound
 from contests.lifecycle import require_accepting
@@ -189,6 +190,7 @@ async def start_visit(
     entry, step = await visit_of(payload)
     contest = await contest_of(step)
     require_accepting(contest, now)
+    require_current_consent(contest, entry)
     settings = VISIT.settings(step)
     done = await completed_step_ids(entry)
     require_unlocked(step, done)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from contests import chainlog, jobs, referrals, signals, views
 from contests.clock import utcnow
+from contests.consent import must_accept_again
+from contests.content import in_language
 from contests.entries import enter, entry_of, progress_of_entries
 from contests.errors import N_, NotFound
 from contests.lifecycle import RUNNING, accepting_entries, phase
@@ -58,7 +61,9 @@ async def home(request: Request) -> Response:
 
 async def contest_page(request: Request) -> Response:
     contest = await views.public_contest(request.path_params["slug"])
-    view = await views.contest_view(contest, await viewer(request), app_state(request).tokens)
+    view = await views.contest_view(
+        contest, await viewer(request), app_state(request).tokens, request_locale(request)
+    )
     response = await page(
         request,
         "participant/contest.html",
@@ -66,6 +71,8 @@ async def contest_page(request: Request) -> Response:
         contest=contest,
         phase=phase(contest, utcnow()),
         referral=await referrals.referral_view(contest, view.entry, view.steps),
+        preview_token="",
+        must_accept_again=view.entry is not None and must_accept_again(contest, view.entry),
     )
     response.headers["Content-Security-Policy"] = brand_form_csp(contest)
     return response
@@ -98,6 +105,8 @@ async def enter_contest(request: Request) -> Response:
         arrival=referrals.arrival_for(
             tokens, request.cookies.get(referrals.ARRIVAL_COOKIE), contest.slug
         ),
+        declared_age=_declared_age(form) if contest.min_age else None,
+        declared_country=forms.text(form, "country", 2) or None if contest.countries else None,
     )
     name = participant.display_name or ""
     if on_the_way:
@@ -111,6 +120,14 @@ async def enter_contest(request: Request) -> Response:
         name=name,
     )
     return redirect(request.state.back)
+
+
+def _declared_age(form: FormData) -> int | None:
+    """The age typed when entering: none when left empty, refused later when not a number."""
+    raw = forms.text(form, "age", 3)
+    if not raw:
+        return None
+    return int(raw) if raw.isdigit() else -1
 
 
 async def go(request: Request) -> Response:
@@ -189,7 +206,8 @@ async def submit_step(request: Request) -> Response:
         for name, size in kind.submission_fields.items()
     }
     if await completion.submit(entry, step, fields, utcnow(), links=links(request)):
-        flash(request, kind.done_message, "success", target=target, step=step.title)
+        title = in_language(step, "title", request_locale(request), contest.language)
+        flash(request, kind.done_message, "success", target=target, step=title)
     else:
         flash(request, completion.wrong_answer(step), "error", target=target)
     return redirect(back)

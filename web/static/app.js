@@ -54,7 +54,27 @@ function readersTimes() {
   }
 }
 
+// The console's "Add a step" lists one form per kind, each with only its kind's fields;
+// without script any number may be open. With it, opening one kind closes the others,
+// so the page shows the fields of the kind chosen and no other.
+function oneStepKindAtATime() {
+  const kinds = document.querySelectorAll("details.add-step");
+  for (const kind of kinds) {
+    kind.addEventListener("toggle", () => {
+      if (!kind.open) {
+        return;
+      }
+      for (const other of kinds) {
+        if (other !== kind) {
+          other.open = false;
+        }
+      }
+    });
+  }
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   readersTimes();
   focusFeedback();
+  oneStepKindAtATime();
 });
