@@ -18,6 +18,10 @@ class Links(Protocol):
         """A contest's draw page, with its certificate."""
         ...
 
+    def claim(self, token: str) -> str:
+        """A winner's page, where they claim their prize."""
+        ...
+
     def console_sign_in(self, brand_slug: str) -> str:
         """Sign in, then on to a brand's console."""
         ...
