@@ -443,6 +443,8 @@ class Shortfall:
     # Who can get a prize: entrants before close, the frozen list after it, prize
     # holders after the draw; None when not known yet.
     candidates: int | None
+    # Whether ``candidates`` is the frozen list (after close) rather than the entrants.
+    listed_only: bool
     awarded: int | None
     alternates_left: int | None
 
@@ -454,18 +456,20 @@ class Shortfall:
 
 async def shortfall(contest: Contest) -> Shortfall:
     """Whether the contest has more prize units than it can give, before and after the draw."""
-    units = sum(int(q) for q in await Prize.filter(contest=contest).values_list("quantity", flat=True))
+    units = sum(
+        prize.quantity for prize in await Prize.filter(contest=contest).only("id", "quantity")
+    )
     record = await Draw.filter(contest=contest).only("id", "listed", "drawn_at").first()
     if record is None:
-        return Shortfall(units, contest.entry_count, None, None)
+        return Shortfall(units, contest.entry_count, False, None, None)
     if record.drawn_at is None:
-        return Shortfall(units, record.listed, None, None)
+        return Shortfall(units, record.listed, True, None, None)
     rows = await Winner.filter(contest=contest).values_list(
         "prize_id", "status", "alternate", "notified_at"
     )
     awarded = sum(1 for prize, status, _, _ in rows if prize is not None and status in HOLDING)
     waiting = sum(1 for _, status, alt, _ in rows if alt and status is WinnerStatus.SELECTED)
-    return Shortfall(units, record.listed, awarded, waiting)
+    return Shortfall(units, record.listed, True, awarded, waiting)
 
 
 async def winners_of(contest: Contest) -> list[Winner]:

@@ -26,10 +26,12 @@ from oauth.providers import environment, load_providers
 from web import demo_qr, errors, health, mailbox
 from web.console import qr as console_qr
 from web.console import routes as console
+from web.console import winners as console_winners
 from web.limiter import Limiter
 from web.links import AppLinks
 from web.middleware import SecurityHeaders
 from web.participant import account, referrals
+from web.participant import claims as participant_claims
 from web.participant import qr as participant_qr
 from web.participant import routes as participant
 from web.signin import email as email_sign_in
@@ -48,11 +50,13 @@ def app_routes() -> list[BaseRoute]:
         *participant.routes,
         *participant_qr.routes,
         *referrals.routes,
+        *participant_claims.routes,
         *email_sign_in.routes,
         *provider_sign_in.routes,
         *account.routes,
         *console.routes,
         *console_qr.routes,
+        *console_winners.routes,
         *snippet.routes,
         *health.routes,
         *mailbox.routes,

@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from contests import audit, authoring, closing, jobs, lifecycle, mail, signals
+from contests import audit, authoring, claims, closing, jobs, lifecycle, mail, signals
 from contests.authoring import ContestDraft, StepDraft
 from contests.brands import brands_of, invite_marketer, team, update_domains
 from contests.clock import utcnow
@@ -131,6 +131,7 @@ async def contest_detail(request: Request) -> Response:
         public_url=absolute(request, "contest", slug=contest.slug),
         flags=await signals.flags_by_entry(contest.id),
         flag_labels=signals.LABELS,
+        shortfall=await claims.shortfall(contest),
     )
 
 

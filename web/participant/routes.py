@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from contests import jobs, referrals, signals, views
+from contests import claims, jobs, referrals, signals, views
 from contests.clock import utcnow
 from contests.entries import enter, entry_of, progress_of_entries
 from contests.errors import N_, NotFound
@@ -58,12 +58,17 @@ async def home(request: Request) -> Response:
 
 async def contest_page(request: Request) -> Response:
     contest = await views.public_contest(request.path_params["slug"])
-    view = await views.contest_view(contest, await viewer(request), app_state(request).tokens)
+    tokens = app_state(request).tokens
+    view = await views.contest_view(contest, await viewer(request), tokens)
     response = await page(
         request,
         "participant/contest.html",
         view=view,
         contest=contest,
+        win_state=claims.state_of(view.my_win) if view.my_win else "",
+        claim_path=path(request, "claim", token=claims.claim_token(tokens, view.my_win))
+        if view.my_win
+        else "",
         phase=phase(contest, utcnow()),
         referral=await referrals.referral_view(contest, view.entry, view.steps),
     )
