@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from tortoise.transactions import in_transaction
 
@@ -122,12 +123,7 @@ async def tell_due(now: datetime, *, links: Links, tokens: Tokens, limit: int = 
     )
     for winner_id in untold:
         async with in_transaction():
-            winner = (
-                await Winner.select_for_update()
-                .filter(id=winner_id, notified_at=None)
-                .select_related("contest__brand", "entry__participant", "prize")
-                .first()
-            )
+            winner = await _locked_winner(id=winner_id, notified_at=None)
             if winner is None:
                 continue
             await _queue_mail(winner, "winner", f"winner:{winner.id}", now, links, tokens)
@@ -135,6 +131,18 @@ async def tell_due(now: datetime, *, links: Links, tokens: Tokens, limit: int = 
             await winner.save(update_fields=["notified_at"])
             told += 1
     return told
+
+
+async def _locked_winner(**conditions: Any) -> Winner | None:
+    """The winner matching ``conditions``, its row locked, with what its email needs.
+    PostgreSQL locks no row through an outer join: the lock is taken alone first."""
+    if await Winner.select_for_update().filter(**conditions).only("id").first() is None:
+        return None
+    return (
+        await Winner.filter(**conditions)
+        .select_related("contest__brand", "entry__participant", "prize")
+        .first()
+    )
 
 
 async def _queue_mail(
@@ -180,11 +188,8 @@ async def remind_due(now: datetime, *, links: Links, tokens: Tokens) -> int:
         ).values_list("id", flat=True)
         for winner_id in due:
             async with in_transaction():
-                winner = (
-                    await Winner.select_for_update()
-                    .filter(id=winner_id, reminders=number, status__in=WAITING_TO_CLAIM)
-                    .select_related("contest__brand", "entry__participant", "prize")
-                    .first()
+                winner = await _locked_winner(
+                    id=winner_id, reminders=number, status__in=WAITING_TO_CLAIM
                 )
                 if winner is None:
                     continue
@@ -246,7 +251,7 @@ async def expire_due(now: datetime) -> int:
 
 
 async def _locked_contest(contest_id: int) -> Contest:
-    return await Contest.select_for_update().get(id=contest_id).select_related("brand")
+    return await Contest.select_for_update().get(id=contest_id).prefetch_related("brand")
 
 
 async def _promote_next(contest: Contest, replaced: Winner, now: datetime, *, actor: str) -> None:
@@ -339,7 +344,6 @@ async def claim(
             ),
             "not_your_prize",
         )
-    values = validate(winner.contest, fields)
     async with in_transaction():
         await _locked_contest(winner.contest.id)
         fresh = await Winner.get(id=winner.id)
@@ -352,6 +356,7 @@ async def claim(
                 N_("The time to claim this prize is over, so it went to an alternate."),
                 "claim_closed",
             )
+        values = validate(winner.contest, fields)
         fresh.status = WinnerStatus.CLAIMED
         fresh.claimed_at = now
         fresh.claim_data = values
