@@ -69,7 +69,7 @@ async def _actions(contest: Contest) -> list[str]:
 async def test_each_winner_is_told_once_with_a_claim_link_and_a_deadline(
     database_url: Any,
 ) -> None:
-    contest, (first, *alternates) = await _drawn()
+    _contest, (first, *alternates) = await _drawn()
     assert first.status is WinnerStatus.NOTIFIED and first.prize is not None
     assert first.claim_deadline is not None
     assert timedelta(days=6, hours=23) < first.claim_deadline - utcnow() <= timedelta(days=7)
@@ -87,7 +87,7 @@ async def test_each_winner_is_told_once_with_a_claim_link_and_a_deadline(
 async def test_a_winner_without_a_verified_address_is_told_on_the_site_only(
     database_url: Any,
 ) -> None:
-    contest, (first, *_) = await _drawn()
+    _contest, (first, *_) = await _drawn()
     await Participant.filter(id=(await _person(first)).id).update(email_verified=False)
     await claims.tell_due(utcnow(), links=LINKS, tokens=TOKENS)
     told = await Winner.get(id=first.id)
@@ -153,11 +153,8 @@ async def test_reminders_go_out_three_days_and_one_day_before_the_deadline(
         first.claim_deadline - timedelta(hours=1),
     ):
         await claims.advance(moment, links=LINKS, tokens=TOKENS)
-    keys = sorted(
-        await Outbox.filter(dedupe_key__startswith=f"claim-reminder:{first.id}:").values_list(
-            "dedupe_key", flat=True
-        )
-    )
+    reminders = await Outbox.filter(dedupe_key__startswith=f"claim-reminder:{first.id}:")
+    keys = sorted(message.dedupe_key for message in reminders)
     assert keys == [f"claim-reminder:{first.id}:0", f"claim-reminder:{first.id}:1"]
     reminded = await Winner.get(id=first.id)
     assert reminded.status is WinnerStatus.REMINDED and reminded.reminders == 2
@@ -179,7 +176,7 @@ async def test_disqualifying_twice_hands_the_prize_on_once(database_url: Any) ->
 
 
 async def test_with_no_alternate_left_the_unawarded_prize_is_said(database_url: Any) -> None:
-    contest, (first, second) = await _drawn(alternates=1, people=2)
+    contest, (_first, _second) = await _drawn(alternates=1, people=2)
     assert await claims.disqualify(contest, 2, "Asked to leave", actor="marta", now=utcnow())
     assert await claims.disqualify(contest, 1, "Fake address", actor="marta", now=utcnow())
     short = await claims.shortfall(contest)
@@ -220,7 +217,7 @@ async def test_the_claim_form_is_fixed_once_winners_are_drawn(database_url: Any)
 async def test_claim_details_are_exported_and_deleted_with_the_account(
     database_url: Any,
 ) -> None:
-    contest, (first, *_) = await _drawn()
+    _contest, (first, *_) = await _drawn()
     person = await _person(first)
     details = {"postal_address": "Calle Mayor 1", "phone": "600 000 000"}
     await claims.claim(first, person, details, now=utcnow())
