@@ -345,7 +345,7 @@ async def claim(
             "not_your_prize",
         )
     async with in_transaction():
-        await _locked_contest(winner.contest.id)
+        contest = await _locked_contest(winner.contest_id)  # type: ignore[attr-defined]
         fresh = await Winner.get(id=winner.id)
         if fresh.status is WinnerStatus.CLAIMED:
             raise Conflict(N_("You have already claimed this prize."), "already_claimed")
@@ -356,7 +356,7 @@ async def claim(
                 N_("The time to claim this prize is over, so it went to an alternate."),
                 "claim_closed",
             )
-        values = validate(winner.contest, fields)
+        values = validate(contest, fields)
         fresh.status = WinnerStatus.CLAIMED
         fresh.claimed_at = now
         fresh.claim_data = values
@@ -365,8 +365,8 @@ async def claim(
         await audit.record(
             actor=participant.public_id,
             action="winner.claimed",
-            brand=winner.contest.brand,
-            target=winner.contest.slug,
+            brand=contest.brand,
+            target=contest.slug,
             now=now,
             rank=fresh.rank,
         )
