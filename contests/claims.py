@@ -23,6 +23,7 @@ from contests.links import Links
 from contests.models import (
     Contest,
     Draw,
+    Entry,
     Participant,
     Prize,
     Winner,
@@ -336,7 +337,8 @@ async def claim(
 ) -> Winner:
     """Record the details a winner sends for their prize; only the winner may, and only
     while their claim is open."""
-    if winner.entry.participant_id != participant.id:  # type: ignore[attr-defined]
+    owned = Entry.filter(id=winner.entry_id, participant_id=participant.id)  # type: ignore[attr-defined]
+    if not await owned.exists():
         raise NotAllowed(
             N_(
                 "This prize belongs to another account. Sign in with the account you "
