@@ -134,9 +134,7 @@ async def test_a_winner_claims_and_an_alternate_claims_a_disqualified_winners_pr
             # The alternate is told by email, and claims through its link.
             async def promoted_mail() -> list[Any]:
                 return [
-                    m
-                    for m in mailbox.to(addresses[2])
-                    if "has come to you" in str(m["Subject"])  # type: ignore[arg-type]
+                    m for m in mailbox.to(addresses[2]) if "has come to you" in str(m["Subject"])
                 ]
 
             [message] = await eventually(promoted_mail, timeout=20)
