@@ -22,6 +22,10 @@ class Links(Protocol):
         """A winner's page, where they claim their prize."""
         ...
 
+    def verify_email(self, token: str) -> str:
+        """Where an emailed link confirms a participant's address."""
+        ...
+
     def console_sign_in(self, brand_slug: str) -> str:
         """Sign in, then on to a brand's console."""
         ...

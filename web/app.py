@@ -30,7 +30,7 @@ from web.console import winners as console_winners
 from web.limiter import Limiter
 from web.links import AppLinks
 from web.middleware import SecurityHeaders
-from web.participant import account, referrals
+from web.participant import account, contact, referrals
 from web.participant import claims as participant_claims
 from web.participant import qr as participant_qr
 from web.participant import routes as participant
@@ -51,6 +51,7 @@ def app_routes() -> list[BaseRoute]:
         *participant_qr.routes,
         *referrals.routes,
         *participant_claims.routes,
+        *contact.routes,
         *email_sign_in.routes,
         *provider_sign_in.routes,
         *account.routes,

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from contests import claims, jobs, referrals, signals, views
+from contests import claims, contact, jobs, referrals, signals, views
 from contests.clock import utcnow
 from contests.entries import enter, entry_of, progress_of_entries
 from contests.errors import N_, NotFound
@@ -66,6 +66,7 @@ async def contest_page(request: Request) -> Response:
         view=view,
         contest=contest,
         win_state=claims.state_of(view.my_win) if view.my_win else "",
+        ask_address=view.entry is not None and contact.needs_address(await viewer(request)),
         claim_path=path(request, "claim", token=claims.claim_token(tokens, view.my_win))
         if view.my_win
         else "",
