@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.async_api import Browser, Page, ViewportSize
 
-from contests import claims, closing, entries
+from contests import claims, closing, contact, entries
 from contests.authoring import ContestDraft
 from contests.brands import create_brand
 from contests.clock import utcnow
@@ -57,6 +57,7 @@ PAGES = [
     "contest-not-won",
     "claim-open",
     "claim-claimed",
+    "verify-email",
     "draw-closed",
     "draw-drawn",
     "account",
@@ -192,6 +193,10 @@ async def journey(
         "contest-not-won": (f"/c/{not_won.slug}", True),
         "claim-open": (f"/claim/{claims.claim_token(tokens, won)}", True),
         "claim-claimed": (f"/claim/{claims.claim_token(tokens, win)}", True),
+        "verify-email": (
+            "/me/email/" + tokens.sign(contact.PURPOSE, {"p": person.public_id, "e": address}),
+            False,
+        ),
         "draw-closed": (f"/c/{closed.slug}/draw", True),
         "draw-drawn": (f"/c/{drawn.slug}/draw", True),
         "account": ("/me", True),
