@@ -93,10 +93,6 @@ def state_of(winner: Winner) -> str:
     return winner.status.value
 
 
-def holds_prize(winner: Winner) -> bool:
-    return winner.prize_id is not None and winner.status in HOLDING  # type: ignore[attr-defined]
-
-
 async def start(contest: Contest, winners: list[Winner], now: datetime) -> None:
     """Start the claim window of each winner holding a prize (inside the draw's own
     transaction); telling them is ``tell_due``'s job, which needs the app's links."""
@@ -127,9 +123,18 @@ async def tell_due(now: datetime, *, links: Links, tokens: Tokens, limit: int = 
             winner = await _locked_winner(id=winner_id, notified_at=None)
             if winner is None:
                 continue
-            await _queue_mail(winner, "winner", f"winner:{winner.id}", now, links, tokens)
+            mailed = await _queue_mail(winner, "winner", f"winner:{winner.id}", now, links, tokens)
             winner.notified_at = now
             await winner.save(update_fields=["notified_at"])
+            await audit.record(
+                actor="system",
+                action="winner.notified",
+                brand=winner.contest.brand,
+                target=winner.contest.slug,
+                now=now,
+                rank=winner.rank,
+                emailed=mailed,
+            )
             told += 1
     return told
 

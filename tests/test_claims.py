@@ -87,12 +87,14 @@ async def test_each_winner_is_told_once_with_a_claim_link_and_a_deadline(
 async def test_a_winner_without_a_verified_address_is_told_on_the_site_only(
     database_url: Any,
 ) -> None:
-    _contest, (first, *_) = await _drawn()
+    contest, (first, *_) = await _drawn()
     await Participant.filter(id=(await _person(first)).id).update(email_verified=False)
     await claims.tell_due(utcnow(), links=LINKS, tokens=TOKENS)
     told = await Winner.get(id=first.id)
     assert told.notified_at is not None and told.status is WinnerStatus.NOTIFIED
     assert not await Outbox.filter(dedupe_key=f"winner:{first.id}").exists()
+    logged = await AuditLog.filter(action="winner.notified", target=contest.slug).first()
+    assert logged is not None and logged.data["emailed"] is False
 
 
 async def test_the_winner_claims_with_the_details_asked_for(database_url: Any) -> None:
@@ -137,7 +139,12 @@ async def test_past_the_deadline_the_prize_goes_to_the_next_alternate_who_is_tol
     assert "has come to you" in message.subject
     with pytest.raises(Conflict):
         await claims.claim(first, await _person(first), {}, now=later)
-    assert await _actions(contest) == ["winner.expired", "winner.promoted"]
+    assert await _actions(contest) == [
+        "winner.notified",
+        "winner.expired",
+        "winner.promoted",
+        "winner.notified",
+    ]
 
 
 async def test_reminders_go_out_three_days_and_one_day_before_the_deadline(
@@ -158,7 +165,7 @@ async def test_reminders_go_out_three_days_and_one_day_before_the_deadline(
     assert keys == [f"claim-reminder:{first.id}:0", f"claim-reminder:{first.id}:1"]
     reminded = await Winner.get(id=first.id)
     assert reminded.status is WinnerStatus.REMINDED and reminded.reminders == 2
-    assert await _actions(contest) == ["winner.reminded", "winner.reminded"]
+    assert await _actions(contest) == ["winner.notified", "winner.reminded", "winner.reminded"]
 
 
 async def test_disqualifying_twice_hands_the_prize_on_once(database_url: Any) -> None:
