@@ -212,3 +212,20 @@ async def test_the_claim_form_is_set_in_the_console_before_the_draw(
         assert "from 1 to 90 days" in await after_redirect(editor, refused)
     fresh = await Contest.get(id=contest.id)
     assert fresh.claim_days == 10 and fresh.claim_fields == ["phone"]
+
+
+async def test_the_console_says_when_there_are_fewer_people_than_prize_units(
+    app: Any, worker: Any, mailbox: Mailbox
+) -> None:
+    brand, marketer = await brand_with_marketer()
+    contest = await live_contest(brand, prizes=3)
+    await entrant(contest, name="Only one", locale="en", complete=True)
+    page = f"/console/{brand.slug}/contests/{contest.id}"
+    async with _signed_in(app, mailbox, marketer.email) as editor:
+        before = page_text(await editor.get(page))
+        assert "So far 1 person has entered, for more prize units" in before
+        await closing.close(contest.id, utcnow())
+        await closing.run_draw(contest.id, utcnow(), links=LINKS)
+        after = page_text(await editor.get(page + "/winners"))
+        assert "2 prize units cannot be given" in after
+        assert "1 prize unit awarded" in after

@@ -30,6 +30,7 @@ from starlette.types import Scope
 from tortoise import Tortoise
 from tortoise.transactions import in_transaction
 
+from contests import claims
 from contests.authoring import ContestDraft, StepDraft, add_prize, add_step, create_contest
 from contests.brands import add_marketer, create_brand
 from contests.clock import utcnow
@@ -171,6 +172,10 @@ async def seed_contest(
     await _add_prizes(contest, now)
     for step in _step_drafts(site_origin):
         await add_step(contest, step, actor=ACTOR, now=now)
+    # Coffee goes by post: the winners' claim form asks where to send it.
+    await claims.set_claim_form(
+        contest, days=14, fields=["postal_address", "phone"], actor=ACTOR, now=now
+    )
     await publish(contest, actor=ACTOR, now=now)
     return contest
 
