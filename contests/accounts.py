@@ -141,6 +141,9 @@ async def export(participant: Participant, *, now: datetime) -> dict[str, Any]:
                     "alternate": w.alternate,
                     "prize": w.prize.name if w.prize else None,
                     "status": w.status.value,
+                    "claim_deadline": _time(w.claim_deadline),
+                    "claimed_at": _time(w.claimed_at),
+                    "claim_details": w.claim_data,
                 }
                 for w in wins.get(entry.id, [])
             ],
@@ -233,6 +236,8 @@ async def delete(participant: Participant) -> None:
         await Referral.filter(referred_id__in=entry_ids).delete()
         await Referral.filter(referrer_id__in=entry_ids).delete()
         await FraudFlag.filter(entry_id__in=entry_ids).delete()
+        # A win stays in the draw's record; what the winner sent to receive it goes.
+        await Winner.filter(entry_id__in=entry_ids).update(claim_data={})
         await Entry.filter(id__in=entry_ids).update(device_hash=None, network_hash=None)
         # Links already shared no longer lead to these entries.
         for entry_id in entry_ids:

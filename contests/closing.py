@@ -1,5 +1,5 @@
 """Closing a contest: freeze the eligible list, draw winners and alternates once, and
-queue the winners' emails, each step in one transaction."""
+start the winners' claims, each step in one transaction."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
-from contests import audit, beacon, draw, frozen, jobs, mail
+from contests import audit, beacon, claims, draw, frozen, jobs
 from contests.errors import N_, Conflict
 from contests.lifecycle import RUNNING
 from contests.links import Links
@@ -99,7 +99,7 @@ async def run_draw(
     links: Links,
     fetching: beacon.Fetching = DEFAULT_FETCHING,
 ) -> list[Winner]:
-    """Draw winners and alternates exactly once and queue the winners' emails.
+    """Draw winners and alternates exactly once and start the winners' claim windows.
 
     A contest that named a beacon round waits for it: until the round is out, fetched
     and its signature checked, nothing is drawn, and the reason is kept for the draw
@@ -167,9 +167,8 @@ async def run_draw(
         await record.save(update_fields=["drawn_at", "certificate"])
         contest.status = ContestStatus.DRAWN
         await contest.save(update_fields=["status"])
-        for winner in winners:
-            if not winner.alternate:
-                await _queue_winner_mail(contest, winner, now, links)
+        # The claim windows start now; the worker tells each winner (claims.tell_due).
+        await claims.start(contest, winners, now)
         await audit.record(
             actor="system",
             action="contest.drawn",
@@ -178,6 +177,8 @@ async def run_draw(
             now=now,
             winners=sum(1 for w in winners if not w.alternate),
             alternates=sum(1 for w in winners if w.alternate),
+            # Fewer entries than prize units: the rest are given to nobody, and said so.
+            unawarded=max(0, len(slots) - len(order)),
         )
     return winners
 
@@ -282,27 +283,4 @@ def _certificate_v1(
         order=order,
         frozen_at=record.frozen_at,
         drawn_at=now,
-    )
-
-
-async def _queue_winner_mail(contest: Contest, winner: Winner, now: datetime, links: Links) -> None:
-    participant = winner.entry.participant
-    if participant is None or not participant.email:
-        return
-    prize = winner.prize
-    await mail.queue(
-        kind="winner",
-        dedupe_key=f"winner:{winner.id}",
-        template="winner",
-        to_email=participant.email,
-        to_name=participant.display_name,
-        locale=winner.entry.locale,
-        now=now,
-        reply_to=contest.brand.reply_to,
-        brand=contest.brand,
-        contest=contest,
-        prize_name=prize.name if prize else "",
-        contest_url=links.contest(contest.slug),
-        certificate_url=links.draw(contest.slug),
-        pseudonym=winner.entry.public_id,
     )

@@ -38,13 +38,17 @@ class JobQueue(Protocol):
     ) -> Any: ...
 
 
-def job_id(queue_name: str, job: str, object_id: int) -> str:
-    return f"{queue_name}:{job}:{object_id}"
+def job_id(queue_name: str, job: str, object_id: int, attempt: int | None = None) -> str:
+    base = f"{queue_name}:{job}:{object_id}"
+    return base if attempt is None else f"{base}:{attempt}"
 
 
-async def enqueue(queue: JobQueue | None, queue_name: str, job: str, object_id: int) -> None:
-    """Queue one job about one row, by id, after the commit that makes it valid."""
-    name = job_id(queue_name, job, object_id)
+async def enqueue(
+    queue: JobQueue | None, queue_name: str, job: str, object_id: int, *, attempt: int | None = None
+) -> None:
+    """Queue one job about one row, by id, after the commit that makes it valid;
+    ``attempt`` tells apart the tries of a job that may be left behind by a dead worker."""
+    name = job_id(queue_name, job, object_id, attempt)
     if queue is None:
         log.warning("no queue: %s left for the clock", name)
         return

@@ -18,6 +18,14 @@ class Links(Protocol):
         """A contest's draw page, with its certificate."""
         ...
 
+    def claim(self, token: str) -> str:
+        """A winner's page, where they claim their prize."""
+        ...
+
+    def verify_email(self, token: str) -> str:
+        """Where an emailed link confirms a participant's address."""
+        ...
+
     def console_sign_in(self, brand_slug: str) -> str:
         """Sign in, then on to a brand's console."""
         ...

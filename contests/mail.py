@@ -4,12 +4,13 @@ queued in the same transaction as the change that causes it. Sending is a worker
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from email.utils import make_msgid
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F, Q
 
 from contests.models import Brand, Outbox, OutboxStatus
-from contests.queries import ids
 from contests.templating import render
 
 MAX_ATTEMPTS = 8
@@ -57,37 +58,69 @@ async def queue(
         return await Outbox.get(dedupe_key=dedupe_key)
 
 
-async def due(now: datetime, limit: int = 100) -> list[int]:
-    return await ids(
-        Outbox.filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now)
-        .order_by("id")
-        .limit(limit)
+def _abandoned(now: datetime) -> Q:
+    # Held by a worker whose lease ran out: it died mid-send.
+    return Q(status=OutboxStatus.SENDING, lease_until__lt=now)
+
+
+def _due(now: datetime) -> Q:
+    return Q(status=OutboxStatus.PENDING, next_attempt_at__lte=now) | _abandoned(now)
+
+
+async def due(now: datetime, limit: int = 100) -> list[tuple[int, int]]:
+    """Messages to send now, each with its number of attempts so far (the job id of a
+    new attempt differs from the one a dead worker left behind)."""
+    rows = await Outbox.filter(_due(now)).order_by("id").limit(limit).values_list("id", "attempts")
+    return [(message_id, attempts) for message_id, attempts in rows]
+
+
+async def claim(message_id: int, now: datetime, *, lease: timedelta, domain: str) -> Outbox | None:
+    """Take a message for one attempt, or None when it is not due or another worker
+    holds it. One conditional UPDATE decides, so two workers never send it together.
+
+    The attempt is counted here, before the SMTP conversation, and the message gets its
+    Message-ID now if it has none yet: every later attempt reuses it.
+    """
+    # A job names its message when the message is due: its time is not checked again.
+    takeable = Q(status=OutboxStatus.PENDING) | _abandoned(now)
+    taken = await Outbox.filter(takeable, id=message_id).update(
+        status=OutboxStatus.SENDING,
+        lease_until=now + lease,
+        attempts=F("attempts") + 1,
     )
-
-
-async def waiting_message(message_id: int) -> Outbox | None:
-    """The message if it still waits to be sent; None once sent, captured or given up."""
-    message = await Outbox.filter(id=message_id).first()
-    if message is None or message.status is not OutboxStatus.PENDING:
+    if not taken:
         return None
+    message = await Outbox.get(id=message_id)
+    if not message.message_id:
+        message.message_id = make_msgid(domain=domain or None)
+        await message.save(update_fields=["message_id"])
     return message
 
 
 async def mark_sent(message: Outbox, now: datetime, *, captured: bool = False) -> None:
+    """Handed over: the SMTP server accepted the message (or it was kept, without one)."""
     message.status = OutboxStatus.CAPTURED if captured else OutboxStatus.SENT
     message.sent_at = now
-    message.attempts += 1
-    await message.save(update_fields=["status", "sent_at", "attempts"])
+    message.lease_until = None
+    await Outbox.filter(id=message.id, status=OutboxStatus.SENDING).update(
+        status=message.status, sent_at=now, lease_until=None
+    )
 
 
 async def mark_failed(message: Outbox, error: str, now: datetime) -> None:
-    message.attempts += 1
     message.last_error = error[:2000]
+    message.lease_until = None
     if message.attempts >= MAX_ATTEMPTS:
         message.status = OutboxStatus.FAILED
     else:
+        message.status = OutboxStatus.PENDING
         message.next_attempt_at = now + _retry_delay(message.attempts)
-    await message.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
+    await Outbox.filter(id=message.id, status=OutboxStatus.SENDING).update(
+        status=message.status,
+        last_error=message.last_error,
+        next_attempt_at=message.next_attempt_at,
+        lease_until=None,
+    )
 
 
 async def messages_for(brand: Brand | None, limit: int = 100) -> list[Outbox]:

@@ -42,7 +42,14 @@ class ReferralStatus(StrEnum):
 
 
 class WinnerStatus(StrEnum):
-    SELECTED = "selected"
+    """Where a drawn entry stands with its prize (contests/claims.py moves it along)."""
+
+    SELECTED = "selected"  # drawn: an alternate waits here until a prize comes to it
+    NOTIFIED = "notified"  # holds a prize and has been told (by email, or on the site)
+    REMINDED = "reminded"  # told again as the claim deadline nears
+    CLAIMED = "claimed"  # sent the details the brand needs to deliver the prize
+    EXPIRED = "expired"  # let the claim window pass
+    DISQUALIFIED = "disqualified"  # taken out by a marketer, with a reason
 
 
 class MarketerRole(StrEnum):
@@ -61,6 +68,9 @@ _ROLE_RANKS = {MarketerRole.VIEWER: 0, MarketerRole.EDITOR: 1, MarketerRole.OWNE
 
 class OutboxStatus(StrEnum):
     PENDING = "pending"
+    # Claimed by one worker, which is talking to the SMTP server until ``lease_until``.
+    SENDING = "sending"
+    # Handed over: the SMTP server accepted it.
     SENT = "sent"
     CAPTURED = "captured"
     FAILED = "failed"
@@ -208,6 +218,10 @@ class Contest(Model):
     # Eligibility, declared at entry: 0 asks no age, an empty list admits every country.
     min_age = fields.IntField(default=0)
     countries: list[str] = fields.JSONField(default=list)
+    # How long a winner has to claim their prize once told, and what the claim form asks
+    # for (names of contests/claims.py's CLAIM_FIELDS, in the order shown).
+    claim_days = fields.IntField(default=14)
+    claim_fields: list[str] = fields.JSONField(default=list)
     created_at = fields.DatetimeField(auto_now_add=True)
     published_at = fields.DatetimeField(null=True)
     closed_at = fields.DatetimeField(null=True)
@@ -493,6 +507,18 @@ class Winner(Model):
     alternate = fields.BooleanField(default=False)
     status = fields.CharEnumField(WinnerStatus, max_length=16, default=WinnerStatus.SELECTED)
     created_at = fields.DatetimeField()
+    notified_at = fields.DatetimeField(null=True)
+    claim_deadline = fields.DatetimeField(null=True)
+    # How many reminders were sent, so that each goes out once.
+    reminders = fields.IntField(default=0)
+    claimed_at = fields.DatetimeField(null=True)
+    # What the winner sent on the claim form: personal data, shown only to the brand's
+    # editors, exported and deleted with the participant's data.
+    claim_data: dict[str, str] = fields.JSONField(default=dict)
+    # Why a marketer disqualified the winner.
+    reason = fields.CharField(max_length=300, default="")
+    # The rank of the alternate that took over this winner's prize.
+    replaced_by_rank = fields.IntField(null=True)
 
     class Meta:
         table = "winner"
@@ -522,6 +548,12 @@ class Outbox(Model):
     created_at = fields.DatetimeField()
     next_attempt_at = fields.DatetimeField()
     sent_at = fields.DatetimeField(null=True)
+    # Fixed before the first attempt and reused by every retry, so that a message sent
+    # twice after a crash is recognisably the same message.
+    message_id = fields.CharField(max_length=200, default="")
+    # While SENDING, the worker holding the message has it until then; past it the
+    # worker is taken to have died and the message is due again.
+    lease_until = fields.DatetimeField(null=True)
 
     class Meta:
         table = "outbox"

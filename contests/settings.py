@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     smtp_url: str = ""
     mail_from: str = "Gymkana <contests@localhost>"
     mail_reply_to: str = ""
+    # A worker holds a message it is sending this long; past it, the worker is taken to
+    # have died and another sends the message. Longer than one send may take (30 s).
+    mail_lease_seconds: int = Field(default=45, ge=1)
     demo: bool = False
     default_locale: str = "es"
     session_idle_minutes: int = Field(default=120, ge=5)

@@ -8,7 +8,7 @@ the demo shows is on these pages; axe-core comes from npm (scripts/ensure-axe.sh
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,15 +18,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.async_api import Browser, Page, ViewportSize
 
-from contests import closing, entries, lifecycle, rules
+from contests import claims, closing, contact, entries, lifecycle, rules
 from contests.authoring import ContestDraft
 from contests.brands import create_brand
 from contests.clock import utcnow
-from contests.models import Brand, Contest, Entry, Participant, Step
+from contests.models import Brand, Contest, Entry, Participant, Step, Winner
 from contests.settings import Settings
 from contests.steps.qr import QR
 from tests.conftest import Mailbox, eventually
-from tests.factories import LINKS, browser, csrf, email, link_in, sign_in, unique
+from tests.factories import LINKS, browser, csrf, email, link_in, participant, sign_in, unique
 from tests.support.axe import axe_script, violations
 from tests.support.gymkana import chromium
 from tests.support.servers import asgi_server_in_loop
@@ -53,6 +53,11 @@ PAGES = [
     "contest-all-done",
     "contest-closed",
     "contest-drawn",
+    "contest-alternate",
+    "contest-not-won",
+    "claim-open",
+    "claim-claimed",
+    "verify-email",
     "draw-closed",
     "draw-drawn",
     "account",
@@ -99,6 +104,26 @@ async def _take_part(contest: Contest, person: Participant, *, finish: bool) -> 
     return entry
 
 
+async def _drawn_with(
+    brand: Brand, person: Participant, wanted: Callable[[Winner | None], bool]
+) -> Contest:
+    """A drawn contest among the person and five others in which the person's draw came
+    out as ``wanted``: the draw is fair, so contests are drawn until one does."""
+    for _ in range(40):
+        contest = await _contest(brand)
+        await _take_part(contest, person, finish=True)
+        for _ in range(5):
+            await _take_part(contest, await participant(name="Otra"), finish=True)
+        assert await closing.close(contest.id, utcnow())
+        # The demo beacon's round named at the close comes out a margin later.
+        later = utcnow() + timedelta(seconds=DEMO_MARGIN + 5)
+        assert await closing.run_draw(contest.id, later, links=LINKS)
+        mine = await Winner.filter(contest=contest, entry__participant=person).first()
+        if wanted(mine):
+            return contest
+    raise AssertionError("no draw came out as wanted in 40 contests")
+
+
 async def _sign_in_link(app: Any, mailbox: Mailbox) -> str:
     """The path of an emailed sign-in link, still unused (its page only asks to confirm)."""
     address = email("confirm")
@@ -142,6 +167,10 @@ async def journey(
         await _take_part(contest, person, finish=True)
     for contest in (closed, drawn):
         assert await closing.close(contest.id, utcnow())
+    # The claim form asks for every detail it can, so that each field is checked.
+    await claims.set_claim_form(
+        drawn, days=14, fields=list(claims.CLAIM_FIELDS), actor="test", now=utcnow()
+    )
     # The demo beacon's round named at the close comes out a margin later.
     later = utcnow() + timedelta(seconds=DEMO_MARGIN + 5)
     assert await closing.run_draw(drawn.id, later, links=LINKS)
@@ -159,6 +188,13 @@ async def journey(
         actor="test",
         now=utcnow(),
     )
+    [won] = await Winner.filter(contest=drawn, entry__participant=person)
+    claimed = await _drawn_with(brand, person, lambda w: w is not None and not w.alternate)
+    [win] = await Winner.filter(contest=claimed, entry__participant=person)
+    await claims.claim(win, person, {}, now=utcnow())
+    alternate = await _drawn_with(brand, person, lambda w: w is not None and w.alternate)
+    not_won = await _drawn_with(brand, person, lambda w: w is None)
+    tokens = app.state.gymkana.tokens
 
     # The shop's poster: a printed QR code of a step of the contest the participant entered.
     printed = await Step.filter(contest=entered, kind="qr").order_by("position").first()
@@ -177,6 +213,14 @@ async def journey(
         "contest-all-done": (f"/c/{all_done.slug}", True),
         "contest-closed": (f"/c/{closed.slug}", True),
         "contest-drawn": (f"/c/{drawn.slug}", True),
+        "contest-alternate": (f"/c/{alternate.slug}", True),
+        "contest-not-won": (f"/c/{not_won.slug}", True),
+        "claim-open": (f"/claim/{claims.claim_token(tokens, won)}", True),
+        "claim-claimed": (f"/claim/{claims.claim_token(tokens, win)}", True),
+        "verify-email": (
+            "/me/email/" + tokens.sign(contact.PURPOSE, {"p": person.public_id, "e": address}),
+            False,
+        ),
         "draw-closed": (f"/c/{closed.slug}/draw", True),
         "draw-drawn": (f"/c/{drawn.slug}/draw", True),
         "account": ("/me", True),

@@ -28,10 +28,12 @@ from web.console import editor as console_editor
 from web.console import preview as console_preview
 from web.console import qr as console_qr
 from web.console import routes as console
+from web.console import winners as console_winners
 from web.limiter import Limiter
 from web.links import AppLinks
 from web.middleware import SecurityHeaders
-from web.participant import account, referrals
+from web.participant import account, contact, referrals
+from web.participant import claims as participant_claims
 from web.participant import qr as participant_qr
 from web.participant import routes as participant
 from web.participant import rules as participant_rules
@@ -52,6 +54,8 @@ def app_routes() -> list[BaseRoute]:
         *participant_rules.routes,
         *participant_qr.routes,
         *referrals.routes,
+        *participant_claims.routes,
+        *contact.routes,
         *email_sign_in.routes,
         *provider_sign_in.routes,
         *account.routes,
@@ -59,6 +63,7 @@ def app_routes() -> list[BaseRoute]:
         *console_preview.routes,
         *console.routes,
         *console_qr.routes,
+        *console_winners.routes,
         *snippet.routes,
         *health.routes,
         *mailbox.routes,

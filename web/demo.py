@@ -30,7 +30,7 @@ from starlette.types import Scope
 from tortoise import Tortoise
 from tortoise.transactions import in_transaction
 
-from contests import beacon
+from contests import beacon, claims
 from contests.authoring import ContestDraft, StepDraft, add_prize, add_step, create_contest
 from contests.brands import add_marketer, create_brand
 from contests.clock import utcnow
@@ -172,6 +172,10 @@ async def seed_contest(
     await _add_prizes(contest, now)
     for step in _step_drafts(site_origin):
         await add_step(contest, step, actor=ACTOR, now=now)
+    # Coffee goes by post: the winners' claim form asks where to send it.
+    await claims.set_claim_form(
+        contest, days=14, fields=["postal_address", "phone"], actor=ACTOR, now=now
+    )
     # The demo runs offline: its draw mixes in a round of its own local beacon, whose
     # key is public, and every page and certificate that depends on it says so.
     await publish(contest, actor=ACTOR, now=now, network=beacon.demo_network(now))

@@ -34,6 +34,12 @@ class AppLinks:
     def draw(self, slug: str) -> str:
         return self.absolute("draw", slug=slug)
 
+    def claim(self, token: str) -> str:
+        return self.absolute("claim", token=token)
+
+    def verify_email(self, token: str) -> str:
+        return self.absolute("verify_email", token=token)
+
     def console_sign_in(self, brand_slug: str) -> str:
         console = self.path("console_brand", brand=brand_slug)
         return f"{self.absolute('login')}?next={quote(console, safe='/')}"

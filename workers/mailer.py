@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import formataddr
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
 
 from contests.models import Outbox
+
+log = logging.getLogger("gymkana.mail")
 
 
 def build(message: Outbox, mail_from: str) -> EmailMessage:
@@ -20,7 +24,9 @@ def build(message: Outbox, mail_from: str) -> EmailMessage:
     if message.reply_to:
         email["Reply-To"] = message.reply_to
     email["Subject"] = message.subject
-    email["Message-ID"] = make_msgid(domain=mail_from.rpartition("@")[2].strip("> ") or None)
+    # Fixed when the message was first taken for sending (contests.mail.claim): a retry
+    # carries the same id, so a copy that did get through is recognisably the same.
+    email["Message-ID"] = message.message_id
     email.set_content(message.text_body)
     email.add_alternative(message.html_body, subtype="html")
     # After the content: set_content() drops every Content-* header set before it.
@@ -28,12 +34,25 @@ def build(message: Outbox, mail_from: str) -> EmailMessage:
     return email
 
 
-async def deliver(message: Outbox, *, smtp_url: str, mail_from: str) -> None:
-    """Send through the SMTP server named by smtp://, smtps:// or smtp+starttls:// URL."""
+def mail_domain(mail_from: str) -> str:
+    return mail_from.rpartition("@")[2].strip("> ")
+
+
+async def deliver(
+    message: Outbox,
+    *,
+    smtp_url: str,
+    mail_from: str,
+    handed_over: Callable[[], Awaitable[None]],
+) -> None:
+    """Send through the SMTP server named by smtp://, smtps:// or smtp+starttls:// URL.
+
+    ``handed_over`` runs the moment the server accepts the message, before the goodbye:
+    a worker that dies while the server takes its time to close the conversation has
+    already recorded that the message went out. A failed goodbye is only logged."""
     parts = urlsplit(smtp_url)
     implicit_tls = parts.scheme == "smtps"
-    await aiosmtplib.send(
-        build(message, mail_from),
+    client = aiosmtplib.SMTP(
         hostname=parts.hostname or "127.0.0.1",
         port=parts.port or (465 if implicit_tls else 25),
         username=unquote(parts.username) if parts.username else None,
@@ -42,3 +61,15 @@ async def deliver(message: Outbox, *, smtp_url: str, mail_from: str) -> None:
         start_tls=parts.scheme == "smtp+starttls",
         timeout=20,
     )
+    await client.connect()
+    try:
+        await client.send_message(build(message, mail_from))
+    except BaseException:
+        client.close()
+        raise
+    await handed_over()
+    try:
+        await client.quit()
+    except aiosmtplib.SMTPException as exc:
+        log.info("message %s handed over; the server's goodbye failed: %s", message.id, exc)
+        client.close()

@@ -7,11 +7,12 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from contests import beacon, closing, jobs, lifecycle, mail
+from contests import beacon, claims, closing, jobs, lifecycle, mail
 from contests.clock import utcnow
 from contests.settings import Settings
 from contests.steps import completion
-from workers.mailer import deliver
+from contests.tokens import Tokens
+from workers.mailer import deliver, mail_domain
 
 log = logging.getLogger("gymkana.worker")
 
@@ -36,30 +37,56 @@ async def verify_evidence(ctx: Ctx, evidence_id: int) -> str:
     return "missing" if evidence is None else f"{evidence.status} {evidence.reason}".strip()
 
 
+async def _enqueue_mail(ctx: Ctx, now: datetime) -> None:
+    # One job id per attempt: the job a killed worker left behind keeps its id for a
+    # while in Redis, and must not stop the next attempt from being queued.
+    for message_id, attempts in await mail.due(now):
+        await jobs.enqueue(
+            ctx["redis"], _settings(ctx).queue_name, jobs.SEND_EMAIL, message_id, attempt=attempts
+        )
+
+
 async def send_email(ctx: Ctx, message_id: int) -> str:
     settings = _settings(ctx)
-    message = await mail.waiting_message(message_id)
+    message = await mail.claim(
+        message_id,
+        utcnow(),
+        lease=timedelta(seconds=settings.mail_lease_seconds),
+        domain=mail_domain(settings.mail_from),
+    )
     if message is None:
         return "nothing to send"
     if settings.mail_captured:
         await mail.mark_sent(message, utcnow(), captured=True)
         return "kept in the outbox (no SMTP_URL)"
+
+    async def handed_over() -> None:
+        await mail.mark_sent(message, utcnow())
+
     try:
-        await deliver(message, smtp_url=settings.smtp_url, mail_from=settings.mail_from)
+        await deliver(
+            message,
+            smtp_url=settings.smtp_url,
+            mail_from=settings.mail_from,
+            handed_over=handed_over,
+        )
     except Exception as exc:  # noqa: BLE001 - any SMTP or network failure is retried
         log.warning("sending message %s failed: %s", message_id, exc)
         await mail.mark_failed(message, f"{type(exc).__name__}: {exc}", utcnow())
         return "failed, will retry"
-    await mail.mark_sent(message, utcnow())
     return "sent"
+
+
+def _tokens(ctx: Ctx) -> Tokens:
+    return Tokens(_settings(ctx).secret_key)
 
 
 async def draw_contest(ctx: Ctx, contest_id: int) -> str:
     winners = await closing.run_draw(
         contest_id, utcnow(), links=ctx["links"], fetching=beacon.fetching(_settings(ctx))
     )
-    for message_id in await mail.due(utcnow()):
-        await _enqueue(ctx, jobs.SEND_EMAIL, message_id)
+    await claims.tell_due(utcnow(), links=ctx["links"], tokens=_tokens(ctx))
+    await _enqueue_mail(ctx, utcnow())
     return f"{len(winners)} drawn"
 
 
@@ -87,7 +114,7 @@ async def tick(ctx: Ctx) -> None:
     await lifecycle.open_due(now)
     for contest_id in await lifecycle.due_for_closing(now):
         await _enqueue(ctx, jobs.CLOSE_CONTEST, contest_id)
-    for message_id in await mail.due(now):
-        await _enqueue(ctx, jobs.SEND_EMAIL, message_id)
+    await claims.advance(now, links=ctx["links"], tokens=_tokens(ctx))
+    await _enqueue_mail(ctx, now)
     for evidence_id in await completion.pending_evidence(now - STALE_EVIDENCE):
         await _enqueue(ctx, jobs.VERIFY_EVIDENCE, evidence_id)

@@ -6,7 +6,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from contests import audit, authoring, content, jobs, lifecycle, mail, publishing, rules, signals
+from contests import (
+    audit,
+    authoring,
+    claims,
+    content,
+    jobs,
+    lifecycle,
+    mail,
+    publishing,
+    rules,
+    signals,
+)
 from contests.brands import brands_of, invite_marketer, team, update_domains
 from contests.clock import utcnow
 from contests.entries import progress_of_entries
@@ -113,6 +124,7 @@ async def contest_detail(request: Request) -> Response:
         problems=await publishing.problems(contest, now) if phase.draft else [],
         rules_version=await rules.current(contest),
         preview_url=path(request, "console_preview", brand=role.brand.slug, contest=contest.id),
+        shortfall=await claims.shortfall(contest),
     )
 
 

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from contests import chainlog, jobs, referrals, signals, views
+from contests import chainlog, claims, contact, jobs, referrals, signals, views
 from contests.clock import utcnow
 from contests.consent import must_accept_again
 from contests.content import in_language
@@ -61,14 +61,18 @@ async def home(request: Request) -> Response:
 
 async def contest_page(request: Request) -> Response:
     contest = await views.public_contest(request.path_params["slug"])
-    view = await views.contest_view(
-        contest, await viewer(request), app_state(request).tokens, request_locale(request)
-    )
+    tokens = app_state(request).tokens
+    view = await views.contest_view(contest, await viewer(request), tokens, request_locale(request))
     response = await page(
         request,
         "participant/contest.html",
         view=view,
         contest=contest,
+        win_state=claims.state_of(view.my_win) if view.my_win else "",
+        ask_address=view.entry is not None and contact.needs_address(await viewer(request)),
+        claim_path=path(request, "claim", token=claims.claim_token(tokens, view.my_win))
+        if view.my_win
+        else "",
         phase=phase(contest, utcnow()),
         referral=await referrals.referral_view(contest, view.entry, view.steps),
         preview_token="",
