@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     trusted_proxies: str = ""
+    media_dir: Path = Path("data/media")
+    media_max_bytes: int = Field(default=1_000_000, ge=10_000, le=20_000_000)
+    install_check_allow_private: bool = False
+    install_check_timeout: float = Field(default=5.0, gt=0, le=60)
+    install_check_max_bytes: int = Field(default=2_000_000, ge=10_000, le=50_000_000)
 
     @field_validator("database_url")
     @classmethod

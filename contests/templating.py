@@ -12,6 +12,7 @@ from babel.dates import format_datetime
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from contests.audit import action_name
 from contests.i18n import current_locale, raw_gettext, raw_ngettext, use_locale
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -58,6 +59,7 @@ def environment() -> Environment:
     env.filters["local_time"] = local_time
     env.filters["time_tag"] = time_tag
     env.globals["current_locale"] = current_locale
+    env.globals["action_name"] = action_name
     return env
 
 

@@ -23,7 +23,9 @@ from contests.settings import Settings
 from contests.tokens import Tokens
 from oauth.flow import SignInFlows, StateStore
 from oauth.providers import environment, load_providers
-from web import demo_qr, errors, health, mailbox
+from web import demo_qr, errors, health, look, mailbox
+from web.console import audit as console_audit
+from web.console import brands as console_brands
 from web.console import qr as console_qr
 from web.console import routes as console
 from web.limiter import Limiter
@@ -51,11 +53,14 @@ def app_routes() -> list[BaseRoute]:
         *email_sign_in.routes,
         *provider_sign_in.routes,
         *account.routes,
+        *console_brands.routes,
+        *console_audit.routes,
         *console.routes,
         *console_qr.routes,
         *snippet.routes,
         *health.routes,
         *mailbox.routes,
+        *look.routes,
         *demo_qr.routes,
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]

@@ -123,6 +123,38 @@ async def checked_form(request: Request) -> FormData:
         raise InvalidInput(
             N_("The form could not be read. Please try again."), "bad_form"
         ) from None
+    _check_csrf(request, form)
+    return form
+
+
+# Room for a form's text fields beside its file.
+UPLOAD_OVERHEAD = 64 * 1024
+
+
+async def checked_upload(request: Request, max_file_bytes: int) -> FormData:
+    """A posted multipart form with at most one file, once its CSRF token matches.
+
+    The body must say its length (browsers do), and one longer than the file limit
+    allows is refused before it is read.
+    """
+    length = request.headers.get("content-length", "")
+    if not length.isdigit() or int(length) > max_file_bytes + UPLOAD_OVERHEAD:
+        raise InvalidInput(
+            N_("The file is too large: at most %(size)s KB."),
+            "too_large",
+            size=max_file_bytes // 1024,
+        )
+    try:
+        form = await request.form(max_files=1, max_fields=100)
+    except Exception:  # noqa: BLE001 - multipart parser errors vary
+        raise InvalidInput(
+            N_("The form could not be read. Please try again."), "bad_form"
+        ) from None
+    _check_csrf(request, form)
+    return form
+
+
+def _check_csrf(request: Request, form: FormData) -> None:
     sent = form.get(CSRF_FIELD)
     expected = request.session.get("csrf")
     if (
@@ -137,7 +169,6 @@ async def checked_form(request: Request) -> FormData:
             ),
             "csrf_failed",
         )
-    return form
 
 
 def request_locale(request: Request) -> str:

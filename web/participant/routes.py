@@ -64,6 +64,7 @@ async def contest_page(request: Request) -> Response:
         "participant/contest.html",
         view=view,
         contest=contest,
+        brand_look=contest.brand,
         phase=phase(contest, utcnow()),
         referral=await referrals.referral_view(contest, view.entry, view.steps),
     )
@@ -203,6 +204,7 @@ async def draw_page(request: Request) -> Response:
         request,
         "participant/draw.html",
         contest=contest,
+        brand_look=contest.brand,
         draw=record,
         entry=view.entry,
         in_list=view.in_list,
