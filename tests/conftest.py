@@ -159,9 +159,14 @@ def smtp() -> Iterator[tuple[Mailbox, int]]:
 
 @pytest.fixture(scope="session")
 def settings(
-    database_url: str, redis_url: str, queue_name: str, smtp: tuple[Mailbox, int]
+    database_url: str,
+    redis_url: str,
+    queue_name: str,
+    smtp: tuple[Mailbox, int],
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Settings:
     return load_settings(
+        media_dir=tmp_path_factory.mktemp("media"),
         secret_key=SECRET,
         database_url=database_url,
         redis_url=redis_url,

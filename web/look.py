@@ -17,7 +17,7 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 
 
 async def media_file(request: Request) -> Response:
-    name = request.path_params["name"]
+    name = request.path_params["file"]
     found = media.path_of(app_state(request).settings.media_dir, name)
     if found is None:
         raise NotFound(N_("There is no such image."), "media_not_found")
@@ -42,7 +42,7 @@ async def brand_style(request: Request) -> Response:
     if colour is None:
         raise NotFound(N_("There is no such brand."), "brand_not_found")
     # Saved colours are "#rrggbb" checked on the way in; an empty one keeps ours.
-    css = f":root{{--brand:{colour};}}\n" if colour else ""
+    css = f":root{{--accent:{colour};}}\n" if colour else ""
     return Response(
         css,
         media_type="text/css",
@@ -51,6 +51,6 @@ async def brand_style(request: Request) -> Response:
 
 
 routes = [
-    Route("/media/{name:str}", media_file, name="media"),
+    Route("/media/{file:str}", media_file, name="media"),
     Route("/look/{brand:slug}.css", brand_style, name="brand_style"),
 ]

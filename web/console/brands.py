@@ -53,19 +53,22 @@ def _domains(form: FormData) -> list[str]:
 
 async def create_brand(request: Request) -> Response:
     participant = await require_viewer(request)
-    request.state.back = path(request, "console") + "#new-brand"
-    # Refused before the file is read.
+    # Refused before the file is read, on a page of its own: the form is not theirs.
     await brands.check_may_create_brands(participant)
+    request.state.back = path(request, "console") + "#new-brand"
     form = await checked_upload(request, app_state(request).settings.media_max_bytes)
-    brand = await brands.create_brand_for(
-        participant,
-        name=forms.text(form, "name", 120),
-        domains=_domains(form),
-        reply_to=forms.text(form, "reply_to", 254),
-        colour=forms.text(form, "colour", 16),
-        logo=await _logo(request, form) or "",
-        now=utcnow(),
-    )
+    try:
+        brand = await brands.create_brand_for(
+            participant,
+            name=forms.text(form, "name", 120),
+            domains=_domains(form),
+            reply_to=forms.text(form, "reply_to", 254),
+            colour=forms.text(form, "colour", 16),
+            logo=await _logo(request, form) or "",
+            now=utcnow(),
+        )
+    finally:
+        await form.close()
     flash(request, N_("Brand created. Install the snippet on its site next."), "success")
     return redirect(path(request, "console_brand", brand=brand.slug))
 
@@ -106,7 +109,10 @@ async def save_look(request: Request) -> Response:
     role = await role_for(request, OWNER)
     request.state.back = _brand_page(request, "#look")
     form = await checked_upload(request, app_state(request).settings.media_max_bytes)
-    logo = await _logo(request, form)
+    try:
+        logo = await _logo(request, form)
+    finally:
+        await form.close()
     if logo is None and forms.checkbox(form, "remove_logo"):
         logo = ""
     await brands.update_look(
