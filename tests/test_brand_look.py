@@ -44,7 +44,7 @@ async def test_an_owner_creates_a_brand_with_a_logo_and_becomes_its_owner(
     _, address = await brand_and_marketer_address()
     name = unique("Roastery")
     async with marketer_console(app, mailbox, address) as console:
-        token = await csrf(console, "/console")
+        token = await csrf(console, "/console?new")
         created = await console.post(
             "/console",
             data={

@@ -149,7 +149,7 @@ async def test_a_marketer_of_another_brand_finds_none_of_its_routes(
     _, outsider = await brand_and_marketer_address()
     wrong: list[str] = []
     async with marketer_console(app, mailbox, outsider) as console:
-        token = await csrf(console, "/console")
+        token = await csrf(console, "/console?new")
         for route in _ordered(console_routes()):
             status = await _try(console, route, _path(route, world.params), token)
             if status != 404:

@@ -29,7 +29,8 @@ async def console_home(request: Request) -> Response:
     participant = await require_viewer(request)
     mine = await brands_of(participant)
     may_create = await brands.may_create_brands(participant)
-    if len(mine) == 1 and not may_create:
+    # One brand: straight to it, unless the owner asked for the form of a new one.
+    if len(mine) == 1 and "new" not in request.query_params:
         return redirect(path(request, "console_brand", brand=mine[0].slug))
     return await page(request, "console/brands.html", brands=mine, may_create=may_create)
 
@@ -55,7 +56,7 @@ async def create_brand(request: Request) -> Response:
     participant = await require_viewer(request)
     # Refused before the file is read, on a page of its own: the form is not theirs.
     await brands.check_may_create_brands(participant)
-    request.state.back = path(request, "console") + "#new-brand"
+    request.state.back = path(request, "console") + "?new#new-brand"
     form = await checked_upload(request, app_state(request).settings.media_max_bytes)
     try:
         brand = await brands.create_brand_for(
@@ -127,7 +128,8 @@ async def save_look(request: Request) -> Response:
 
 
 def _role(form: FormData) -> MarketerRole:
-    return brands.parse_role(forms.text(form, "role", 8))
+    # An invitation without a role makes an editor, as invitations always did.
+    return brands.parse_role(forms.text(form, "role", 8) or MarketerRole.EDITOR.value)
 
 
 async def invite(request: Request) -> Response:
