@@ -25,3 +25,7 @@ class Links(Protocol):
     def email_sign_in(self, token: str) -> str:
         """Where an emailed sign-in link leads."""
         ...
+
+    def snippet(self) -> str:
+        """The snippet's script, as the tag pasted on brand pages names it."""
+        ...

@@ -217,6 +217,8 @@ async def worker(
         "SMTP_URL": settings.smtp_url,
         "MAIL_FROM": settings.mail_from,
         "WORKER_POLL_DELAY": str(settings.worker_poll_delay),
+        # The brand pages of the installation check's tests are on loopback.
+        "INSTALL_CHECK_ALLOW_PRIVATE": "true",
     }
     # Its log goes to a file: a pipe nobody reads would fill up and stall the worker.
     log_path = tmp_path_factory.mktemp("worker") / "worker.log"

@@ -55,6 +55,8 @@ NEEDED: dict[str, MarketerRole] = {
     "console_publish": EDITOR,
     "console_move_end": EDITOR,
     "console_close": EDITOR,
+    "console_installation": VIEWER,
+    "console_check_installation": EDITOR,
     "console_qr_svg": EDITOR,
     "console_qr_png": EDITOR,
     "console_qr_screen": EDITOR,

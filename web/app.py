@@ -26,6 +26,7 @@ from oauth.providers import environment, load_providers
 from web import demo_qr, errors, health, look, mailbox
 from web.console import audit as console_audit
 from web.console import brands as console_brands
+from web.console import installation as console_installation
 from web.console import qr as console_qr
 from web.console import routes as console
 from web.limiter import Limiter
@@ -55,6 +56,7 @@ def app_routes() -> list[BaseRoute]:
         *account.routes,
         *console_brands.routes,
         *console_audit.routes,
+        *console_installation.routes,
         *console.routes,
         *console_qr.routes,
         *snippet.routes,

@@ -7,7 +7,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from contests import closing, jobs, lifecycle, mail
+from contests import closing, installation, jobs, lifecycle, mail
 from contests.clock import utcnow
 from contests.settings import Settings
 from contests.steps import completion
@@ -34,6 +34,19 @@ async def _enqueue(ctx: Ctx, job: str, object_id: int) -> None:
 async def verify_evidence(ctx: Ctx, evidence_id: int) -> str:
     evidence = await completion.verify_evidence(evidence_id, links=ctx["links"])
     return "missing" if evidence is None else f"{evidence.status} {evidence.reason}".strip()
+
+
+async def check_installation(ctx: Ctx, contest_id: int) -> str:
+    settings = _settings(ctx)
+    limits = installation.Limits(
+        allow_private=settings.install_check_allow_private,
+        timeout=settings.install_check_timeout,
+        max_bytes=settings.install_check_max_bytes,
+    )
+    results = await installation.check_installation(
+        contest_id, marker=ctx["links"].snippet(), limits=limits, now=utcnow()
+    )
+    return "contest gone" if results is None else f"{len(results)} page(s) checked"
 
 
 async def send_email(ctx: Ctx, message_id: int) -> str:
