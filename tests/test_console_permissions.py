@@ -22,8 +22,9 @@ from tests.factories import (
     added_step,
     brand_and_marketer_address,
     csrf,
-    draft_contest,
     email,
+    entrant,
+    live_contest,
     marketer_console,
 )
 from web.app import app_routes
@@ -61,6 +62,8 @@ NEEDED: dict[str, MarketerRole] = {
     "console_qr_png": EDITOR,
     "console_qr_screen": EDITOR,
     "console_qr_screen_code": EDITOR,
+    "console_qr_poster": EDITOR,
+    "console_referral_qr": VIEWER,
 }
 
 
@@ -81,8 +84,8 @@ def test_every_console_route_is_in_the_table() -> None:
 
 @dataclass
 class World:
-    """A brand with one member of each role, a draft contest with a qr step, and the
-    path parameters every console route can be given."""
+    """A brand with one member of each role, a live contest with a qr step and an
+    entrant, and the path parameters every console route can be given."""
 
     brand: Brand
     contest: Contest
@@ -101,9 +104,17 @@ async def _world() -> World:
     bystander = await brands.add_marketer(
         brand, email("bystander"), role=VIEWER, actor="test", now=utcnow()
     )
-    contest = await draft_contest(brand)
-    step = await added_step(contest, "qr", {})
-    params = {"brand": brand.slug, "contest": contest.id, "step": step.id, "member": bystander.id}
+    contest = await live_contest(brand)
+    step = await added_step(contest, "qr", {}, required=False)
+    entry = await entrant(contest)
+    params = {
+        "brand": brand.slug,
+        "contest": contest.id,
+        "step": step.id,
+        "member": bystander.id,
+        "code": entry.referral_code,
+        "format": "svg",
+    }
     return World(brand, contest, step, addresses, params)
 
 
