@@ -8,6 +8,7 @@ the demo shows is on these pages; axe-core comes from npm (scripts/ensure-axe.sh
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -16,13 +17,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from PIL import Image
 from playwright.async_api import Browser, Page, ViewportSize
 
-from contests import closing, entries
+from contests import closing, entries, media
 from contests.authoring import ContestDraft
-from contests.brands import create_brand
+from contests.brands import add_marketer, create_brand, update_look
 from contests.clock import utcnow
-from contests.models import Brand, Contest, Entry, Participant, Step
+from contests.models import Brand, Contest, Entry, MarketerRole, Participant, Step
 from contests.settings import Settings
 from contests.steps.qr import QR
 from tests.conftest import Mailbox, eventually
@@ -121,7 +123,20 @@ async def journey(
         reply_to="hola@cafe-aurora.example",
         now=utcnow(),
     )
+    # The brand's look (its logo in the header, its colour on buttons) is on every
+    # contest page; Ana manages a brand too, so the header shows her the console.
+    logo = io.BytesIO()
+    Image.new("RGB", (300, 90), (138, 59, 18)).save(logo, format="PNG")
+    cleaned, ext = media.clean_image(logo.getvalue(), settings.media_max_bytes)
+    await update_look(
+        brand,
+        colour="#8a3b12",
+        logo=media.store(settings.media_dir, cleaned, ext),
+        actor="test",
+        now=utcnow(),
+    )
     address = email("ana")
+    await add_marketer(brand, address, role=MarketerRole.VIEWER, actor="test", now=utcnow())
     async with browser(app) as client:
         await sign_in(client, mailbox, address)
         session = client.cookies[SESSION_COOKIE]
