@@ -8,7 +8,6 @@ the demo shows is on these pages; axe-core comes from npm (scripts/ensure-axe.sh
 
 from __future__ import annotations
 
-import io
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -17,10 +16,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from PIL import Image
 from playwright.async_api import Browser, Page, ViewportSize
 
-from contests import closing, entries, media
+from contests import closing, entries
 from contests.authoring import ContestDraft
 from contests.brands import add_marketer, create_brand, update_look
 from contests.clock import utcnow
@@ -31,6 +29,7 @@ from tests.conftest import Mailbox, eventually
 from tests.factories import LINKS, browser, csrf, email, link_in, sign_in, unique
 from tests.support.axe import axe_script, violations
 from tests.support.gymkana import chromium
+from tests.support.images import stored_logo
 from tests.support.servers import asgi_server_in_loop
 from tests.test_browser import CHROMIUM
 from web.demo import seed_contest
@@ -125,16 +124,8 @@ async def journey(
     )
     # The brand's look (its logo in the header, its colour on buttons) is on every
     # contest page; Ana manages a brand too, so the header shows her the console.
-    logo = io.BytesIO()
-    Image.new("RGB", (300, 90), (138, 59, 18)).save(logo, format="PNG")
-    cleaned, ext = media.clean_image(logo.getvalue(), settings.media_max_bytes)
-    await update_look(
-        brand,
-        colour="#8a3b12",
-        logo=media.store(settings.media_dir, cleaned, ext),
-        actor="test",
-        now=utcnow(),
-    )
+    logo = stored_logo(settings, (300, 90))
+    await update_look(brand, colour="#8a3b12", logo=logo, actor="test", now=utcnow())
     address = email("ana")
     await add_marketer(brand, address, role=MarketerRole.VIEWER, actor="test", now=utcnow())
     async with browser(app) as client:

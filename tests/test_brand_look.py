@@ -27,13 +27,7 @@ from tests.factories import (
     sign_in,
     unique,
 )
-
-
-def _png(size: tuple[int, int] = (40, 20)) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", size, (120, 30, 10)).save(out, format="PNG")
-    return out.getvalue()
-
+from tests.support.images import png, stored_logo
 
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
 
@@ -55,7 +49,7 @@ async def test_an_owner_creates_a_brand_with_a_logo_and_becomes_its_owner(
                 "colour": "#8A3B12",
             },
             # Named like an SVG: the bytes say PNG, and the bytes decide.
-            files={"logo": ("logo.svg", _png(), "image/svg+xml")},
+            files={"logo": ("logo.svg", png(), "image/svg+xml")},
         )
         assert "Brand created." in await after_redirect(console, created)
         brand = await Brand.get(name=name)
@@ -144,9 +138,7 @@ async def test_participants_see_the_brand_logo_and_colour_on_the_contest_page(
     app: Any, worker: Any, mailbox: Mailbox, tmp_path: Any
 ) -> None:
     brand, _ = await brand_and_marketer_address()
-    settings = app.state.gymkana.settings
-    cleaned, ext = media.clean_image(_png(), settings.media_max_bytes)
-    logo = media.store(settings.media_dir, cleaned, ext)
+    logo = stored_logo(app.state.gymkana.settings)
     await brands.update_look(brand, colour="#1d4ed8", logo=logo, actor="test", now=utcnow())
     contest = await live_contest(brand)
     async with browser(app, language="en") as visitor:

@@ -8,7 +8,7 @@ from typing import Any
 
 from PIL import Image
 
-from contests import brands, media
+from contests import brands
 from contests.clock import utcnow
 from tests.conftest import Mailbox
 from tests.factories import (
@@ -19,21 +19,14 @@ from tests.factories import (
     marketer_console,
     page_text,
 )
-
-
-def _logo() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (30, 10), (20, 20, 90)).save(out, format="PNG")
-    return out.getvalue()
+from tests.support.images import stored_logo
 
 
 async def test_a_printed_qr_step_has_an_a4_poster_with_its_clue_and_the_brands_logo(
     app: Any, worker: Any, mailbox: Mailbox
 ) -> None:
     brand, address = await brand_and_marketer_address()
-    settings = app.state.gymkana.settings
-    cleaned, ext = media.clean_image(_logo(), settings.media_max_bytes)
-    logo = media.store(settings.media_dir, cleaned, ext)
+    logo = stored_logo(app.state.gymkana.settings)
     await brands.update_look(brand, colour="", logo=logo, actor="test", now=utcnow())
     contest = await live_contest(brand)
     step = await added_step(

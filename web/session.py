@@ -114,17 +114,7 @@ async def checked_form(request: Request) -> FormData:
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > MAX_FORM_BYTES:
         raise InvalidInput(N_("What was sent is too large."), "too_large")
-    try:
-        # Browsers send forms in UTF-8; the form parser would read other bytes as
-        # Latin-1 and so let them through as other characters.
-        (await request.body()).decode("utf-8")
-        form = await request.form(max_files=0, max_fields=100)
-    except Exception:  # noqa: BLE001 - multipart parser errors vary
-        raise InvalidInput(
-            N_("The form could not be read. Please try again."), "bad_form"
-        ) from None
-    _check_csrf(request, form)
-    return form
+    return await _parsed(request, max_files=0)
 
 
 # Room for a form's text fields beside its file.
@@ -144,8 +134,17 @@ async def checked_upload(request: Request, max_file_bytes: int) -> FormData:
             "too_large",
             size=max_file_bytes // 1024,
         )
+    return await _parsed(request, max_files=1)
+
+
+async def _parsed(request: Request, max_files: int) -> FormData:
     try:
-        form = await request.form(max_files=1, max_fields=100)
+        if not max_files:
+            # Browsers send forms in UTF-8; the form parser would read other bytes as
+            # Latin-1 and so let them through as other characters. (A file's bytes
+            # are its own: text fields beside it are checked as they are read.)
+            (await request.body()).decode("utf-8")
+        form = await request.form(max_files=max_files, max_fields=100)
     except Exception:  # noqa: BLE001 - multipart parser errors vary
         raise InvalidInput(
             N_("The form could not be read. Please try again."), "bad_form"
