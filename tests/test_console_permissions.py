@@ -168,3 +168,19 @@ async def test_a_marketer_of_another_brand_finds_none_of_its_routes(
             if status != 404:
                 wrong.append(f"{route.name}: {status}")
     assert not wrong, wrong
+
+
+async def test_a_visitor_not_signed_in_is_sent_to_sign_in_from_every_route(
+    app: Any, client: httpx.AsyncClient
+) -> None:
+    world = await _world()
+    wrong: list[str] = []
+    for route in _ordered(console_routes()):
+        path = _path(route, world.params)
+        if route.methods and "GET" in route.methods:
+            response = await client.get(path)
+        else:
+            response = await client.post(path, data={})
+        if response.status_code != 303 or not response.headers["location"].startswith("/login"):
+            wrong.append(f"{route.name}: {response.status_code}")
+    assert not wrong, wrong
