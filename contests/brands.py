@@ -228,6 +228,7 @@ async def invite_marketer(
             now=now,
             reply_to=invited_by.email,
             brand=brand,
+            links=links,
             inviter=invited_by.name or invited_by.email,
             link=links.console_sign_in(brand.slug),
         )

@@ -170,6 +170,7 @@ async def _queue_winner_mail(contest: Contest, winner: Winner, now: datetime, li
         now=now,
         reply_to=contest.brand.reply_to,
         brand=contest.brand,
+        links=links,
         contest=contest,
         prize_name=prize.name if prize else "",
         contest_url=links.contest(contest.slug),

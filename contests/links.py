@@ -26,6 +26,10 @@ class Links(Protocol):
         """Where an emailed sign-in link leads."""
         ...
 
+    def media(self, file: str) -> str:
+        """An uploaded image (a brand's logo), for emails to show."""
+        ...
+
     def snippet(self) -> str:
         """The snippet's script, as the tag pasted on brand pages names it."""
         ...

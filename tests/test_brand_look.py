@@ -16,8 +16,10 @@ from contests.look import clean_colour
 from contests.models import Brand, Marketer, MarketerRole
 from tests.conftest import Mailbox
 from tests.factories import (
+    LINKS,
     after_redirect,
     brand_and_marketer_address,
+    brand_with_marketer,
     browser,
     csrf,
     email,
@@ -158,3 +160,20 @@ async def test_a_marketer_finds_the_console_in_the_participant_header(
     async with marketer_console(app, mailbox, address) as console:
         page = await console.get(f"/c/{contest.slug}")
     assert 'href="/console"' in page.text
+
+
+async def test_the_brands_emails_show_its_logo_and_colour(database_url: str, app: Any) -> None:
+    brand, owner = await brand_with_marketer()
+    logo = stored_logo(app.state.gymkana.settings)
+    await brands.update_look(brand, colour="#1d4ed8", logo=logo, actor="test", now=utcnow())
+    _, message = await brands.invite_marketer(
+        brand,
+        email("colleague"),
+        name="Vera",
+        invited_by=owner,
+        links=LINKS,
+        locale="en",
+        now=utcnow(),
+    )
+    assert f'<img src="http://testserver/media/{logo}" alt="{brand.name}"' in message.html_body
+    assert "border-top:4px solid #1d4ed8" in message.html_body

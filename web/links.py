@@ -41,6 +41,9 @@ class AppLinks:
     def email_sign_in(self, token: str) -> str:
         return self.absolute("email_link", token=token)
 
+    def media(self, file: str) -> str:
+        return self.absolute("media", file=file)
+
     def snippet(self) -> str:
         return self.absolute("snippet")
 
