@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     install_check_allow_private: bool = False
     install_check_timeout: float = Field(default=5.0, gt=0, le=60)
     install_check_max_bytes: int = Field(default=2_000_000, ge=10_000, le=50_000_000)
+    install_check_limit: str = "10/hour"
 
     @field_validator("database_url")
     @classmethod

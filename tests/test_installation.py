@@ -141,3 +141,21 @@ async def test_an_editor_presses_the_button_and_the_worker_reports_on_the_page(
         await eventually(reported, 20)
         text = page_text(await console.get(page_path))
         assert "the snippet is not on it" in text
+
+
+async def test_the_check_cannot_be_pressed_in_a_loop(
+    app: Any, worker: Any, mailbox: Mailbox, site: str
+) -> None:
+    brand, contest, address = await _contest_leading_to(site, "/with")
+    page_path = f"/console/{brand.slug}/contests/{contest.id}/installation"
+    limit = int(app.state.gymkana.settings.install_check_limit.split("/")[0])
+    async with marketer_console(app, mailbox, address) as console:
+        token = await csrf(console, page_path)
+        said = [
+            await after_redirect(
+                console, await console.post(page_path + "/check", data={"csrf_token": token})
+            )
+            for _ in range(limit + 1)
+        ]
+    assert all("The check is on its way" in text for text in said[:limit])
+    assert "Too many attempts." in said[limit]

@@ -11,9 +11,11 @@ from contests import installation, jobs
 from contests.errors import N_
 from web.console.access import EDITOR, VIEWER, contest_for, role_for
 from web.queue import enqueue
+from web.ratelimit import rate_limit
 from web.rendering import page, path, redirect
 from web.session import checked_form, flash
 from web.snippet.routes import snippet_tag
+from web.state import app_state
 
 PAGE = "/console/{brand:slug}/contests/{contest:rowid}/installation"
 
@@ -43,6 +45,10 @@ async def check(request: Request) -> Response:
     here = path(request, "console_installation", brand=role.brand.slug, contest=contest.id)
     request.state.back = here
     await checked_form(request)
+    # Each check fetches the brand's own pages: a button pressed in a loop must not
+    # turn it into a load test of their site.
+    limit = app_state(request).settings.install_check_limit
+    await rate_limit(request, limit, "install-check", contest.slug)
     await enqueue(request, jobs.CHECK_INSTALLATION, contest.id)
     flash(
         request,
