@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from tortoise.transactions import in_transaction
 
@@ -25,6 +24,7 @@ from contests.ids import public_id, slugify
 from contests.lifecycle import require_editable
 from contests.models import Brand, Completion, Contest, ContestStatus, Prize, RulesVersion, Step
 from contests.steps.registry import kind_named
+from contests.zones import check_zone
 
 
 @dataclass(frozen=True)
@@ -57,24 +57,6 @@ class StepDraft:
     settings: Mapping[str, object] = field(default_factory=dict)
     # The step's words in the contest's other languages: title, clue, question.
     texts: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
-
-
-def check_zone(zone: str) -> str:
-    try:
-        ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput(
-            N_("“%(zone)s” is not a time zone (for example Europe/Madrid)."),
-            "invalid_timezone",
-            zone=zone,
-        ) from None
-    if zone not in available_timezones() and zone != "UTC":
-        raise InvalidInput(
-            N_("“%(zone)s” is not a time zone (for example Europe/Madrid)."),
-            "invalid_timezone",
-            zone=zone,
-        )
-    return zone
 
 
 def _check_window(starts_at: datetime, ends_at: datetime) -> None:

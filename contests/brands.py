@@ -12,9 +12,11 @@ from contests import audit, mail
 from contests.errors import N_, Conflict, InvalidInput, NotAllowed, NotFound
 from contests.ids import public_id, slugify
 from contests.links import Links
+from contests.look import clean_colour
 from contests.models import Brand, Marketer, MarketerRole, Outbox, Participant
 from contests.text import excerpt, usable
 from contests.urls import MAX_URL, domain_name, host_of, web_address
+from contests.zones import check_zone
 
 
 def clean_domain(value: str) -> str:
@@ -83,6 +85,67 @@ async def create_brand(
     return brand
 
 
+async def create_brand_for(
+    participant: Participant,
+    *,
+    name: str,
+    domains: list[str],
+    reply_to: str,
+    colour: str,
+    logo: str,
+    now: datetime,
+) -> Brand:
+    """A brand created from the console: its creator becomes its first owner.
+
+    ``logo`` is the name of an image already stored (``contests.media``), or "".
+    """
+    await check_may_create_brands(participant)
+    if not [d for d in domains if d.strip()]:
+        raise InvalidInput(N_("List at least one domain of the brand's site."), "domains_required")
+    chosen = clean_colour(colour)
+    address = participant.email or ""
+    async with in_transaction():
+        brand = await create_brand(
+            name=name, domains=domains, reply_to=reply_to, now=now, actor=address
+        )
+        brand.colour, brand.logo = chosen, logo
+        await brand.save(update_fields=["colour", "logo"])
+        await Marketer.create(
+            brand=brand,
+            email=address,
+            name=participant.display_name,
+            role=MarketerRole.OWNER,
+            participant=participant,
+        )
+        await audit.record(
+            actor=address,
+            action="marketer.added",
+            brand=brand,
+            target=address,
+            now=now,
+            role=MarketerRole.OWNER.value,
+        )
+    return brand
+
+
+async def update_look(
+    brand: Brand, *, colour: str, logo: str | None, actor: str, now: datetime
+) -> None:
+    """Change the brand's colour, and its logo when ``logo`` is given ("" removes it)."""
+    before = {"colour": brand.colour, "logo": brand.logo}
+    brand.colour = clean_colour(colour)
+    if logo is not None:
+        brand.logo = logo
+    after = {"colour": brand.colour, "logo": brand.logo}
+    if after == before:
+        return
+    async with in_transaction():
+        await brand.save(update_fields=["colour", "logo"])
+        await audit.record(
+            actor=actor, action="brand.look", brand=brand, now=now, before=before, after=after
+        )
+
+
 async def update_domains(brand: Brand, domains: list[str], *, actor: str, now: datetime) -> None:
     cleaned = sorted({clean_domain(d) for d in domains if d.strip()})
     if not cleaned:
@@ -144,6 +207,7 @@ async def invite_marketer(
     email: str,
     *,
     name: str,
+    role: MarketerRole = MarketerRole.EDITOR,
     invited_by: Marketer,
     links: Links,
     locale: str,
@@ -151,7 +215,9 @@ async def invite_marketer(
 ) -> tuple[Marketer, Outbox]:
     """Let another address into the brand's console and queue the email telling them."""
     async with in_transaction():
-        marketer = await add_marketer(brand, email, name=name, actor=invited_by.email, now=now)
+        marketer = await add_marketer(
+            brand, email, name=name, role=role, actor=invited_by.email, now=now
+        )
         message = await mail.queue(
             kind="invitation",
             dedupe_key=f"invitation:{marketer.id}",
@@ -162,6 +228,7 @@ async def invite_marketer(
             now=now,
             reply_to=invited_by.email,
             brand=brand,
+            links=links,
             inviter=invited_by.name or invited_by.email,
             link=links.console_sign_in(brand.slug),
         )
@@ -170,6 +237,97 @@ async def invite_marketer(
 
 async def team(brand: Brand) -> list[Marketer]:
     return await Marketer.filter(brand=brand).order_by("email")
+
+
+def parse_role(value: str) -> MarketerRole:
+    try:
+        return MarketerRole(value)
+    except ValueError:
+        raise InvalidInput(
+            N_("Choose a role: owner, editor or viewer."), "bad_role", role=excerpt(value)
+        ) from None
+
+
+async def _member(brand: Brand, marketer_id: int) -> Marketer:
+    member = await Marketer.filter(id=marketer_id, brand=brand).first()
+    if member is None:
+        raise NotFound(N_("This person is not on the brand's team."), "member_not_found")
+    return member
+
+
+async def _keep_an_owner(brand: Brand, leaving: Marketer) -> None:
+    """Refuse a change that would leave the brand without an owner.
+
+    Called inside the change's transaction after locking the brand's row, so that two
+    owners demoting each other at once cannot both pass the count.
+    """
+    await Brand.filter(id=brand.id).select_for_update().first()
+    if leaving.role != MarketerRole.OWNER:
+        return
+    owners = await Marketer.filter(brand=brand, role=MarketerRole.OWNER).count()
+    if owners <= 1:
+        raise Conflict(
+            N_(
+                "%(email)s is the brand's last owner: make someone else an owner first, "
+                "so that somebody can still manage the team."
+            ),
+            "last_owner",
+            email=leaving.email,
+        )
+
+
+async def change_role(
+    brand: Brand, marketer_id: int, role: MarketerRole, *, actor: str, now: datetime
+) -> Marketer:
+    """Give a member of the team another role; never the brand's last owner away."""
+    async with in_transaction():
+        member = await _member(brand, marketer_id)
+        if member.role == role:
+            return member
+        if role != MarketerRole.OWNER:
+            await _keep_an_owner(brand, member)
+        before = member.role
+        member.role = role
+        await member.save(update_fields=["role"])
+        await audit.record(
+            actor=actor,
+            action="marketer.role",
+            brand=brand,
+            target=member.email,
+            now=now,
+            before=before.value,
+            after=role.value,
+        )
+    return member
+
+
+async def remove_marketer(brand: Brand, marketer_id: int, *, actor: str, now: datetime) -> Marketer:
+    """Take someone off the brand's team; never its last owner."""
+    async with in_transaction():
+        member = await _member(brand, marketer_id)
+        await _keep_an_owner(brand, member)
+        await member.delete()
+        await audit.record(
+            actor=actor,
+            action="marketer.removed",
+            brand=brand,
+            target=member.email,
+            now=now,
+            role=member.role.value,
+        )
+    return member
+
+
+async def set_time_zone(marketer: Marketer, zone: str) -> None:
+    """The zone this marketer reads the console's times in."""
+    marketer.time_zone = check_zone(zone)
+    await marketer.save(update_fields=["time_zone"])
+
+
+async def may_create_brands(participant: Participant) -> bool:
+    """Owners of a brand may start another one (an agency, a second shop); everyone
+    else asks an owner or the operator, so that no passer-by opens a console."""
+    return await Marketer.filter(participant=participant, role=MarketerRole.OWNER).exists()
 
 
 async def brands_of(participant: Participant) -> list[Brand]:
@@ -208,3 +366,11 @@ async def link_marketer_roles(participant: Participant, verified_email: str) -> 
     await Marketer.filter(email=verified_email.lower(), participant_id=None).update(
         participant_id=participant.id
     )
+
+
+async def check_may_create_brands(participant: Participant) -> None:
+    if not await may_create_brands(participant):
+        raise NotAllowed(
+            N_("Only the owner of a brand can create another one: ask an operator."),
+            "may_not_create_brands",
+        )

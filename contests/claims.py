@@ -170,6 +170,7 @@ async def _queue_mail(
         now=now,
         reply_to=contest.brand.reply_to,
         brand=contest.brand,
+        links=links,
         contest=contest,
         prize_name=winner.prize.name if winner.prize else "",
         deadline=winner.claim_deadline,

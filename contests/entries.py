@@ -258,6 +258,7 @@ async def tell_if_in_the_draw(entry: Entry, now: datetime, links: Links) -> None
         now=now,
         reply_to=contest.brand.reply_to,
         brand=contest.brand,
+        links=links,
         contest=contest,
         chances=weight(sum(done.values())),
         optional_left=await Step.filter(contest_id=entry.contest_id, required=False)  # type: ignore[attr-defined]

@@ -20,9 +20,16 @@ VERIFY_EVIDENCE = "verify_evidence"
 SEND_EMAIL = "send_email"
 DRAW_CONTEST = "draw_contest"
 CLOSE_CONTEST = "close_contest"
+CHECK_INSTALLATION = "check_installation"
 
 # The suffix of each job's queue; the clock's lane is the queue itself.
-LANES = {SEND_EMAIL: "", VERIFY_EVIDENCE: "evidence", CLOSE_CONTEST: "draws", DRAW_CONTEST: "draws"}
+LANES = {
+    SEND_EMAIL: "",
+    VERIFY_EVIDENCE: "evidence",
+    CLOSE_CONTEST: "draws",
+    DRAW_CONTEST: "draws",
+    CHECK_INSTALLATION: "checks",
+}
 
 
 def queue_of(queue_name: str, job: str) -> str:

@@ -33,3 +33,11 @@ class Links(Protocol):
     def email_sign_in(self, token: str) -> str:
         """Where an emailed sign-in link leads."""
         ...
+
+    def media(self, file: str) -> str:
+        """An uploaded image (a brand's logo), for emails to show."""
+        ...
+
+    def snippet(self) -> str:
+        """The snippet's script, as the tag pasted on brand pages names it."""
+        ...

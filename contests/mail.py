@@ -10,6 +10,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 
+from contests.links import Links
 from contests.models import Brand, Outbox, OutboxStatus
 from contests.templating import render
 
@@ -31,13 +32,18 @@ async def queue(
     now: datetime,
     reply_to: str,
     brand: Brand | None = None,
+    links: Links | None = None,
     **context: Any,
 ) -> Outbox:
-    """Queue one message; a second call with the same key returns the first message."""
+    """Queue one message; a second call with the same key returns the first message.
+
+    With ``links``, a brand's message shows the brand's logo at its top.
+    """
     existing = await Outbox.filter(dedupe_key=dedupe_key).first()
     if existing is not None:
         return existing
-    context.update(to_name=to_name, brand=brand)
+    logo_url = links.media(brand.logo) if links and brand and brand.logo else ""
+    context.update(to_name=to_name, brand=brand, logo_url=logo_url)
     subject = render(f"email/{template}.subject.txt", locale, **context).strip()
     try:
         return await Outbox.create(

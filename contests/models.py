@@ -85,6 +85,10 @@ class Brand(Model):
     site_domains: list[str] = fields.JSONField(default=list)
     reply_to = fields.CharField(max_length=254)
     public_key = fields.CharField(max_length=32, unique=True)
+    # The brand's look: a file name under MEDIA_DIR (named by its content) and a colour
+    # ("#rrggbb") dark enough for white text on it; empty for Gymkana's own.
+    logo = fields.CharField(max_length=80, default="")
+    colour = fields.CharField(max_length=7, default="")
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -140,6 +144,8 @@ class Marketer(Model):
     participant: fields.ForeignKeyNullableRelation[Participant] = fields.ForeignKeyField(
         "models.Participant", related_name="marketer_roles", null=True, on_delete=fields.SET_NULL
     )
+    # The zone the console shows this marketer's times in (the audit log's, say).
+    time_zone = fields.CharField(max_length=64, default="Europe/Madrid")
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

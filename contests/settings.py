@@ -65,6 +65,12 @@ class Settings(BaseSettings):
     drand_margin_seconds: int = Field(default=30, ge=0)
     drand_timeout_seconds: float = Field(default=5.0, gt=0)
     drand_attempts: int = Field(default=2, ge=1, le=10)
+    media_dir: Path = Path("data/media")
+    media_max_bytes: int = Field(default=1_000_000, ge=10_000, le=20_000_000)
+    install_check_allow_private: bool = False
+    install_check_timeout: float = Field(default=5.0, gt=0, le=60)
+    install_check_max_bytes: int = Field(default=2_000_000, ge=10_000, le=50_000_000)
+    install_check_limit: str = "10/hour"
 
     @field_validator("database_url")
     @classmethod

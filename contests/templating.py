@@ -13,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from contests import markup
+from contests.audit import action_name
 from contests.content import in_language
 from contests.eligibility import country_names
 from contests.i18n import current_locale, raw_gettext, raw_ngettext, use_locale
@@ -75,6 +76,7 @@ def environment() -> Environment:
     env.filters["country_name"] = country_name
     env.filters["title_in_language"] = title_in_language
     env.globals["current_locale"] = current_locale
+    env.globals["action_name"] = action_name
     return env
 
 

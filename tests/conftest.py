@@ -159,9 +159,14 @@ def smtp() -> Iterator[tuple[Mailbox, int]]:
 
 @pytest.fixture(scope="session")
 def settings(
-    database_url: str, redis_url: str, queue_name: str, smtp: tuple[Mailbox, int]
+    database_url: str,
+    redis_url: str,
+    queue_name: str,
+    smtp: tuple[Mailbox, int],
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Settings:
     return load_settings(
+        media_dir=tmp_path_factory.mktemp("media"),
         secret_key=SECRET,
         database_url=database_url,
         redis_url=redis_url,
@@ -215,6 +220,8 @@ async def worker(
         "SMTP_URL": settings.smtp_url,
         "MAIL_FROM": settings.mail_from,
         "WORKER_POLL_DELAY": str(settings.worker_poll_delay),
+        # The brand pages of the installation check's tests are on loopback.
+        "INSTALL_CHECK_ALLOW_PRIVATE": "true",
     }
     # Its log goes to a file: a pipe nobody reads would fill up and stall the worker.
     log_path = tmp_path_factory.mktemp("worker") / "worker.log"

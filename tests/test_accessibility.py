@@ -20,15 +20,16 @@ from playwright.async_api import Browser, Page, ViewportSize
 
 from contests import claims, closing, contact, entries, lifecycle, rules
 from contests.authoring import ContestDraft
-from contests.brands import create_brand
+from contests.brands import add_marketer, create_brand, update_look
 from contests.clock import utcnow
-from contests.models import Brand, Contest, Entry, Participant, Step, Winner
+from contests.models import Brand, Contest, Entry, MarketerRole, Participant, Step, Winner
 from contests.settings import Settings
 from contests.steps.qr import QR
 from tests.conftest import Mailbox, eventually
 from tests.factories import LINKS, browser, csrf, email, link_in, participant, sign_in, unique
 from tests.support.axe import axe_script, violations
 from tests.support.gymkana import chromium
+from tests.support.images import stored_logo
 from tests.support.servers import asgi_server_in_loop
 from tests.test_browser import CHROMIUM
 from web.demo import seed_contest
@@ -152,7 +153,12 @@ async def journey(
         reply_to="hola@cafe-aurora.example",
         now=utcnow(),
     )
+    # The brand's look (its logo in the header, its colour on buttons) is on every
+    # contest page; Ana manages a brand too, so the header shows her the console.
+    logo = stored_logo(settings, (300, 90))
+    await update_look(brand, colour="#8a3b12", logo=logo, actor="test", now=utcnow())
     address = email("ana")
+    await add_marketer(brand, address, role=MarketerRole.VIEWER, actor="test", now=utcnow())
     async with browser(app) as client:
         await sign_in(client, mailbox, address)
         session = client.cookies[SESSION_COOKIE]

@@ -1,5 +1,6 @@
 """A real browser (Debian's chromium through Playwright) clicks through the demo:
-the participant's whole gymkana, and the marketer closing the contest."""
+the participant's whole gymkana, the marketer closing the contest, creating a brand
+and checking the snippet on the demo brand site."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from tests.support.gymkana import chromium, running_demo
+from tests.support.images import png
 
 pytestmark = pytest.mark.browser
 
@@ -237,3 +239,45 @@ async def _sign_in_from_login(page: Page, base: str, address: str) -> None:
     await link.click()
     await page.locator("pre a").first.click()
     await page.click("main form button[type=submit]")
+
+
+async def test_the_marketer_creates_a_brand_with_its_logo_and_checks_the_demo_site(
+    demo: dict[str, str], browser: Browser
+) -> None:
+    base = demo["base"]
+    context = await browser.new_context(locale="en-GB")
+    page = await context.new_page()
+    await _sign_in(page, base, "marketer@demo.gymkana.test", "/console")
+
+    await page.goto(f"{base}/console?new")
+    await page.fill("#brand-name", "Tostadores del Norte")
+    await page.fill("#brand-domains", "tostadores.example.com")
+    await page.fill("#brand-reply-to", "hola@tostadores.example.com")
+    await page.fill("#brand-colour", "#1d4ed8")
+    await page.set_input_files(
+        "#brand-logo", {"name": "logo.png", "mimeType": "image/png", "buffer": png((240, 80))}
+    )
+    await page.click("text=Create the brand")
+    assert "Brand created." in await page.locator("main").inner_text()
+    assert await page.locator("h1", has_text="Tostadores del Norte").count() == 1
+    logo = page.locator("#look img.brand-logo")
+    assert await logo.evaluate("img => img.complete && img.naturalWidth") == 240
+
+    # Back to the demo brand: its site has the snippet on every page.
+    await page.goto(f"{base}/console")
+    await page.click("text=Café Aurora")
+    await (
+        page.locator("tr", has_text="La ruta del café")
+        .locator("text=Check the installation")
+        .click()
+    )
+    await page.click("text=Check the installation now")
+    for _ in range(100):
+        table = await page.locator("[data-testid=installation]").inner_text()
+        if "Not checked yet." not in table:
+            break
+        await asyncio.sleep(0.2)
+        await page.reload()
+    assert "The snippet is installed on this page." in table
+    assert "not on it" not in table and "Not fetched" not in table
+    await context.close()

@@ -329,7 +329,7 @@ async def test_publishing_commits_to_the_seed_and_is_in_the_audit_log(
     [row] = await AuditLog.filter(action="contest.published", target=contest.slug)
     assert row.actor == address and row.brand_id == brand.id  # type: ignore[attr-defined]
     assert row.data["seed_commitment"] == contest.seed_commitment
-    assert "contest.published" in brand_page
+    assert "Contest published" in brand_page
 
 
 async def test_closing_now_freezes_the_list_and_the_worker_draws(

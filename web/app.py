@@ -23,8 +23,11 @@ from contests.settings import Settings
 from contests.tokens import Tokens
 from oauth.flow import SignInFlows, StateStore
 from oauth.providers import environment, load_providers
-from web import demo_qr, errors, health, mailbox
+from web import demo_qr, errors, health, look, mailbox
+from web.console import audit as console_audit
+from web.console import brands as console_brands
 from web.console import editor as console_editor
+from web.console import installation as console_installation
 from web.console import preview as console_preview
 from web.console import qr as console_qr
 from web.console import routes as console
@@ -61,12 +64,16 @@ def app_routes() -> list[BaseRoute]:
         *account.routes,
         *console_editor.routes,
         *console_preview.routes,
+        *console_brands.routes,
+        *console_audit.routes,
+        *console_installation.routes,
         *console.routes,
         *console_qr.routes,
         *console_winners.routes,
         *snippet.routes,
         *health.routes,
         *mailbox.routes,
+        *look.routes,
         *demo_qr.routes,
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]

@@ -76,7 +76,12 @@ class DemoContest:
 def run_demo(host: str, port: int, site_port: int) -> None:
     browser_host = _browser_host(host)
     try:
-        settings = load_settings(demo=True, base_url=f"http://{browser_host}:{port}")
+        # The demo brand site is on loopback: let the installation check fetch it.
+        settings = load_settings(
+            demo=True,
+            base_url=f"http://{browser_host}:{port}",
+            install_check_allow_private=True,
+        )
     except ConfigurationError as exc:
         sys.exit(f"gymkana: invalid settings: {exc}")
     # The worker's cron logs a line every few seconds: keep the banner readable.

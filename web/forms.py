@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 
 from starlette.datastructures import FormData
 
-from contests.authoring import check_zone
 from contests.errors import N_, InvalidInput
 from contests.text import check_text
+from contests.zones import check_zone
 
 
 def text(form: FormData, name: str, max_length: int = 2000, *, multiline: bool = False) -> str:

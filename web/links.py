@@ -47,6 +47,12 @@ class AppLinks:
     def email_sign_in(self, token: str) -> str:
         return self.absolute("email_link", token=token)
 
+    def media(self, file: str) -> str:
+        return self.absolute("media", file=file)
+
+    def snippet(self) -> str:
+        return self.absolute("snippet")
+
 
 def absolute(request: Request, name: str, **params: Any) -> str:
     """The public address of a named route: BASE_URL, not whatever Host was asked."""

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
 
 from contests.i18n import LOCALE_NAMES, translate
+from contests.models import Marketer
 from contests.templating import render
 from web.session import csrf_token, pop_flash, request_locale, viewer
 from web.state import app_state
@@ -24,11 +25,15 @@ async def page(request: Request, template: str, status: int = 200, **context: An
         chosen = (str(message[0]), str(message[1])) if isinstance(message, list) else str(message)
         flash["message"] = translate(chosen, locale, **params)
         flash["target"] = str(flash.get("target") or "")
+    person = await viewer(request)
+    context.setdefault("brand_look", None)
     html = render(
         template,
         locale,
         request=request,
-        viewer=await viewer(request),
+        viewer=person,
+        # Marketers reach their console from any page's header.
+        is_marketer=person is not None and await Marketer.filter(participant_id=person.id).exists(),
         csrf_token=csrf_token(request),
         flash=flash,
         locales=LOCALE_NAMES,

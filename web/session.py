@@ -114,15 +114,46 @@ async def checked_form(request: Request) -> FormData:
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > MAX_FORM_BYTES:
         raise InvalidInput(N_("What was sent is too large."), "too_large")
+    return await _parsed(request, max_files=0)
+
+
+# Room for a form's text fields beside its file.
+UPLOAD_OVERHEAD = 64 * 1024
+
+
+async def checked_upload(request: Request, max_file_bytes: int) -> FormData:
+    """A posted multipart form with at most one file, once its CSRF token matches.
+
+    The body must say its length (browsers do), and one longer than the file limit
+    allows is refused before it is read.
+    """
+    length = request.headers.get("content-length", "")
+    if not length.isdigit() or int(length) > max_file_bytes + UPLOAD_OVERHEAD:
+        raise InvalidInput(
+            N_("The file is too large: at most %(size)s KB."),
+            "too_large",
+            size=max_file_bytes // 1024,
+        )
+    return await _parsed(request, max_files=1)
+
+
+async def _parsed(request: Request, max_files: int) -> FormData:
     try:
-        # Browsers send forms in UTF-8; the form parser would read other bytes as
-        # Latin-1 and so let them through as other characters.
-        (await request.body()).decode("utf-8")
-        form = await request.form(max_files=0, max_fields=100)
+        if not max_files:
+            # Browsers send forms in UTF-8; the form parser would read other bytes as
+            # Latin-1 and so let them through as other characters. (A file's bytes
+            # are its own: text fields beside it are checked as they are read.)
+            (await request.body()).decode("utf-8")
+        form = await request.form(max_files=max_files, max_fields=100)
     except Exception:  # noqa: BLE001 - multipart parser errors vary
         raise InvalidInput(
             N_("The form could not be read. Please try again."), "bad_form"
         ) from None
+    _check_csrf(request, form)
+    return form
+
+
+def _check_csrf(request: Request, form: FormData) -> None:
     sent = form.get(CSRF_FIELD)
     expected = request.session.get("csrf")
     if (
@@ -137,7 +168,6 @@ async def checked_form(request: Request) -> FormData:
             ),
             "csrf_failed",
         )
-    return form
 
 
 def request_locale(request: Request) -> str:

@@ -45,6 +45,8 @@ LANES = (
     Lane(jobs.VERIFY_EVIDENCE, [(tasks.verify_evidence, 10, 5)]),
     # A million entries close and draw in seconds; the margin is for a slow database.
     Lane(jobs.DRAW_CONTEST, [(tasks.close_contest, 600, 5), (tasks.draw_contest, 600, 5)]),
+    # Fetching a contest's brand pages waits on other sites: never in front of mail.
+    Lane(jobs.CHECK_INSTALLATION, [(tasks.check_installation, 300, 1)]),
 )
 
 

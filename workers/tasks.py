@@ -7,7 +7,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from contests import beacon, claims, closing, jobs, lifecycle, mail
+from contests import beacon, claims, closing, installation, jobs, lifecycle, mail
 from contests.clock import utcnow
 from contests.settings import Settings
 from contests.steps import completion
@@ -44,6 +44,19 @@ async def _enqueue_mail(ctx: Ctx, now: datetime) -> None:
         await jobs.enqueue(
             ctx["redis"], _settings(ctx).queue_name, jobs.SEND_EMAIL, message_id, attempt=attempts
         )
+
+
+async def check_installation(ctx: Ctx, contest_id: int) -> str:
+    settings = _settings(ctx)
+    limits = installation.Limits(
+        allow_private=settings.install_check_allow_private,
+        timeout=settings.install_check_timeout,
+        max_bytes=settings.install_check_max_bytes,
+    )
+    results = await installation.check_installation(
+        contest_id, marker=ctx["links"].snippet(), limits=limits, now=utcnow()
+    )
+    return "contest gone" if results is None else f"{len(results)} page(s) checked"
 
 
 async def send_email(ctx: Ctx, message_id: int) -> str:

@@ -12,10 +12,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from contests.errors import N_, NotFound
-from contests.models import Contest, Marketer, Step
+from contests.models import Contest, Entry, Marketer, Step
 from contests.steps.qr import QR
 from web import qr_images
-from web.console.access import EDITOR, contest_for, role_for
+from web.console.access import EDITOR, VIEWER, contest_for, role_for
+from web.links import absolute
 from web.rendering import page
 
 STEP = "/console/{brand:slug}/contests/{contest:rowid}/steps/{step:rowid}"
@@ -52,6 +53,34 @@ async def screen(request: Request) -> Response:
     )
 
 
+async def poster(request: Request) -> Response:
+    """A page to print on A4: the brand's logo, the step's clue and its code."""
+    role, contest, step = await _qr_step(request)
+    return await page(
+        request,
+        "console/qr_poster.html",
+        brand=role.brand,
+        contest=contest,
+        step=step,
+        screen=qr_images.screen(request, contest, step),
+    )
+
+
+async def referral_code(request: Request) -> Response:
+    """A participant's referral link as a QR code, for the marketer to hand on (to an
+    ambassador's flyer, say)."""
+    role = await role_for(request, VIEWER)
+    contest = await contest_for(request, role)
+    code = request.path_params["code"]
+    if not await Entry.filter(contest=contest, referral_code=code).exists():
+        raise NotFound(N_("No entrant of this contest has this referral code."), "no_referral")
+    link = absolute(request, "referral", slug=contest.slug, code=code)
+    kind = request.path_params["format"]
+    if kind not in qr_images.FORMATS:
+        raise NotFound(N_("Codes come as SVG or PNG."), "bad_format")
+    return qr_images.link_image(link, kind, f"{contest.slug}-{code}")
+
+
 async def screen_code(request: Request) -> Response:
     """What the screen page's script asks for when the code changes."""
     _, contest, step = await _qr_step(request)
@@ -65,4 +94,10 @@ routes = [
     Route(STEP + "/qr.png", _image("png"), name="console_qr_png"),
     Route(STEP + "/screen", screen, name="console_qr_screen"),
     Route(STEP + "/screen.json", screen_code, name="console_qr_screen_code"),
+    Route(STEP + "/poster", poster, name="console_qr_poster"),
+    Route(
+        "/console/{brand:slug}/contests/{contest:rowid}/referrals/{code:pid}.{format}",
+        referral_code,
+        name="console_referral_qr",
+    ),
 ]

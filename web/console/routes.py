@@ -6,88 +6,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from contests import (
-    audit,
-    authoring,
-    claims,
-    content,
-    jobs,
-    lifecycle,
-    mail,
-    publishing,
-    rules,
-    signals,
-)
-from contests.brands import brands_of, invite_marketer, team, update_domains
+from contests import authoring, claims, content, lifecycle, mail, publishing, rules, signals
 from contests.clock import utcnow
 from contests.entries import progress_of_entries
-from contests.errors import N_
 from contests.i18n import LOCALE_NAMES
-from contests.models import Contest, Draw, Entry, Prize, Step, Winner
+from contests.models import Draw, Entry, Prize, Step, Winner
 from contests.steps.registry import KINDS
-from web import forms
-from web.console.access import OWNER, VIEWER, actor, contest_for, role_for
-from web.links import absolute, links
-from web.queue import enqueue
-from web.rendering import page, path, redirect
-from web.session import checked_form, flash, request_locale, require_viewer
-from web.snippet.routes import snippet_tag
-from web.state import app_state
-
-
-async def console_home(request: Request) -> Response:
-    brands = await brands_of(await require_viewer(request))
-    if len(brands) == 1:
-        return redirect(path(request, "console_brand", brand=brands[0].slug))
-    return await page(request, "console/brands.html", brands=brands)
-
-
-async def brand_home(request: Request) -> Response:
-    role = await role_for(request, VIEWER)
-    contests = await Contest.filter(brand=role.brand).order_by("-id")
-    return await page(
-        request,
-        "console/brand.html",
-        brand=role.brand,
-        contests=contests,
-        snippet=snippet_tag(request),
-        app_origin=app_state(request).settings.origin,
-        audit_log=await audit.recent(role.brand, 20),
-        team=await team(role.brand),
-    )
-
-
-async def invite(request: Request) -> Response:
-    role = await role_for(request, OWNER)
-    request.state.back = path(request, "console_brand", brand=role.brand.slug) + "#team"
-    form = await checked_form(request)
-    marketer, message = await invite_marketer(
-        role.brand,
-        forms.text(form, "email", 254),
-        name=forms.person_name(form, "name", 120),
-        invited_by=role,
-        links=links(request),
-        locale=request_locale(request),
-        now=utcnow(),
-    )
-    await enqueue(request, jobs.SEND_EMAIL, message.id)
-    flash(
-        request,
-        N_("%(email)s is invited: we have emailed them how to sign in."),
-        "success",
-        email=marketer.email,
-    )
-    return redirect(path(request, "console_brand", brand=role.brand.slug) + "#team")
-
-
-async def save_domains(request: Request) -> Response:
-    role = await role_for(request, OWNER)
-    request.state.back = path(request, "console_brand", brand=role.brand.slug)
-    form = await checked_form(request)
-    domains = forms.text(form, "domains", multiline=True).replace(",", "\n").splitlines()
-    await update_domains(role.brand, domains, actor=actor(role), now=utcnow())
-    flash(request, N_("Domains saved."), "success")
-    return redirect(path(request, "console_brand", brand=role.brand.slug))
+from web.console.access import VIEWER, contest_for, role_for
+from web.links import absolute
+from web.rendering import page, path
 
 
 async def contest_detail(request: Request) -> Response:
@@ -103,6 +30,7 @@ async def contest_detail(request: Request) -> Response:
         request,
         "console/contest.html",
         brand=role.brand,
+        role=role,
         contest=contest,
         prizes=prizes,
         steps=steps,
@@ -139,12 +67,6 @@ async def outbox(request: Request) -> Response:
 
 
 routes = [
-    Route("/console", console_home, name="console"),
-    Route("/console/{brand:slug}", brand_home, name="console_brand"),
-    Route(
-        "/console/{brand:slug}/domains", save_domains, methods=["POST"], name="console_save_domains"
-    ),
-    Route("/console/{brand:slug}/team", invite, methods=["POST"], name="console_invite"),
     Route("/console/{brand:slug}/outbox", outbox, name="console_outbox"),
     Route("/console/{brand:slug}/contests/{contest:rowid}", contest_detail, name="console_contest"),
 ]

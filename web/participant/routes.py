@@ -73,6 +73,7 @@ async def contest_page(request: Request) -> Response:
         claim_path=path(request, "claim", token=claims.claim_token(tokens, view.my_win))
         if view.my_win
         else "",
+        brand_look=contest.brand,
         phase=phase(contest, utcnow()),
         referral=await referrals.referral_view(contest, view.entry, view.steps),
         preview_token="",
@@ -225,6 +226,7 @@ async def draw_page(request: Request) -> Response:
         request,
         "participant/draw.html",
         contest=contest,
+        brand_look=contest.brand,
         draw=record,
         entry=view.entry,
         in_list=view.in_list,
