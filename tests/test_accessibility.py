@@ -197,7 +197,13 @@ async def journey(
     [won] = await Winner.filter(contest=drawn, entry__participant=person)
     claimed = await _drawn_with(brand, person, lambda w: w is not None and not w.alternate)
     [win] = await Winner.filter(contest=claimed, entry__participant=person)
-    await claims.claim(win, person, {}, now=utcnow())
+    details = {
+        "postal_address": "Calle Mayor 1\n28013 Madrid",
+        "phone": "+34 600 000 000",
+        "size": "M",
+        "note": "Por las tardes",
+    }
+    await claims.claim(win, person, details, now=utcnow())
     alternate = await _drawn_with(brand, person, lambda w: w is not None and w.alternate)
     not_won = await _drawn_with(brand, person, lambda w: w is None)
     tokens = app.state.gymkana.tokens
