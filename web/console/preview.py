@@ -59,6 +59,11 @@ async def contest_preview(request: Request) -> Response:
         "participant/contest.html",
         view=view,
         contest=contest,
+        # Nobody has entered a preview: no win, no address to confirm.
+        win_state="",
+        ask_address=False,
+        claim_path="",
+        brand_look=contest.brand,
         phase=phase(contest, utcnow()),
         referral=await referrals.referral_view(contest, None, view.steps),
         preview_token=request.path_params["token"],
