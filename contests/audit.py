@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from contests import changes
 from contests.models import AuditLog, Brand
 
 
@@ -20,6 +21,9 @@ async def record(
     await AuditLog.create(
         actor=actor, action=action, brand=brand, target=target, data=data, created_at=now
     )
+    # Every change to a brand or a contest passes here: the pages this process keeps
+    # for signed-out visitors must not outlive it.
+    changes.changed()
 
 
 async def recent(brand: Brand, limit: int = 100) -> list[AuditLog]:

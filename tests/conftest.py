@@ -170,6 +170,9 @@ def settings(
         smtp_url=f"smtp://127.0.0.1:{smtp[1]}",
         mail_from="Gymkana <contests@gymkana.test>",
         worker_poll_delay=0.02,
+        # Pages change under most tests without a console change (an entrant added
+        # directly): they read every page fresh. tests/test_public_pages.py keeps them.
+        public_page_seconds=0,
     )
 
 

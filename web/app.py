@@ -29,9 +29,11 @@ from web.console import routes as console
 from web.limiter import Limiter
 from web.links import AppLinks
 from web.middleware import SecurityHeaders
+from web.page_cache import PublicPages
 from web.participant import account, referrals
 from web.participant import qr as participant_qr
 from web.participant import routes as participant
+from web.session import SESSION_COOKIE
 from web.signin import email as email_sign_in
 from web.signin import providers as provider_sign_in
 from web.snippet import routes as snippet
@@ -77,7 +79,11 @@ def create_app(
     The sign-in providers are read from ``environ`` (by default the environment and the
     `.env` file); a provider configured wrongly raises ConfigurationError here.
     """
-    state = AppState(settings=settings, tokens=Tokens(settings.secret_key))
+    state = AppState(
+        settings=settings,
+        tokens=Tokens(settings.secret_key),
+        public_pages=PublicPages(settings.public_page_seconds),
+    )
     flows = SignInFlows(
         load_providers(environment() if environ is None else environ),
         base_url=settings.base_url,
@@ -106,7 +112,7 @@ def create_app(
         Middleware(
             SessionMiddleware,
             secret_key=settings.secret_key,
-            session_cookie="gymkana",
+            session_cookie=SESSION_COOKIE,
             max_age=settings.session_max_hours * 3600,
             same_site="lax",
             https_only=settings.secure_cookies,

@@ -10,7 +10,7 @@ from starlette.responses import HTMLResponse, RedirectResponse
 
 from contests.i18n import LOCALE_NAMES, translate
 from contests.templating import render
-from web.session import csrf_token, pop_flash, request_locale, viewer
+from web.session import LazyCsrfToken, pop_flash, request_locale, viewer
 from web.state import app_state
 
 
@@ -29,7 +29,7 @@ async def page(request: Request, template: str, status: int = 200, **context: An
         locale,
         request=request,
         viewer=await viewer(request),
-        csrf_token=csrf_token(request),
+        csrf_token=LazyCsrfToken(request),
         flash=flash,
         locales=LOCALE_NAMES,
         settings=app_state(request).settings,
