@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -29,7 +30,7 @@ from web.console import routes as console
 from web.limiter import Limiter
 from web.links import AppLinks
 from web.middleware import SecurityHeaders
-from web.page_cache import PublicPages
+from web.page_cache import KeptPages, KeptPagesMiddleware
 from web.participant import account, referrals
 from web.participant import qr as participant_qr
 from web.participant import routes as participant
@@ -82,7 +83,7 @@ def create_app(
     state = AppState(
         settings=settings,
         tokens=Tokens(settings.secret_key),
-        public_pages=PublicPages(settings.public_page_seconds),
+        public_pages=KeptPages(settings.public_page_seconds, settings.default_locale),
     )
     flows = SignInFlows(
         load_providers(environment() if environ is None else environ),
@@ -93,6 +94,11 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.gymkana = state
+        # What start-up loaded (modules, templates, the ORM's models) lives as long as
+        # the process: out of the collector's sight, full collections under load stay
+        # short instead of walking it all again and again.
+        gc.collect()
+        gc.freeze()
         if manage_database:
             async with (
                 RegisterTortoise(
@@ -107,6 +113,9 @@ def create_app(
 
     routes = app_routes()
     middleware = [
+        # Outermost: a kept page is answered before anything else runs, with the very
+        # headers (security ones included) it was first sent with.
+        Middleware(KeptPagesMiddleware, pages=state.public_pages, session_cookie=SESSION_COOKIE),
         Middleware(SecurityHeaders, hsts=settings.secure_cookies),
         Middleware(SnippetCors, prefix="/api/"),
         Middleware(

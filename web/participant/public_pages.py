@@ -1,5 +1,6 @@
-"""Where a participant page comes from: the copies kept for visitors without a session
-(web/page_cache.py), or rendered for the person asking, marked private."""
+"""Where a participant page comes from: for a visitor without a session, a page every
+such visitor sees alike, marked so that it may be kept (web/page_cache.py) and shared by
+caches in front; for anyone else, a page rendered for them, marked private."""
 
 from __future__ import annotations
 
@@ -8,14 +9,18 @@ from collections.abc import Awaitable, Callable
 from starlette.requests import Request
 from starlette.responses import Response
 
-from web.session import has_session, request_locale
+from web.page_cache import keep
+from web.session import has_session
 from web.state import app_state
 
 PERSONAL = "private, no-cache"
 
 
 def public_headers(seconds: float) -> dict[str, str]:
-    """What a shared cache may do with a page every signed-out visitor sees alike."""
+    """What a shared cache may do with a page every signed-out visitor sees alike: keep it
+    as long as a web process does; a browser asks again (after signing in, the same
+    address shows the visitor's own progress). A cache in front must pass requests with
+    the session cookie straight through."""
     if seconds <= 0:
         return {"Cache-Control": "no-cache", "Vary": "Accept-Language"}
     return {
@@ -25,20 +30,15 @@ def public_headers(seconds: float) -> dict[str, str]:
 
 
 async def public_or_personal(
-    request: Request, key: tuple[str, ...], render: Callable[[], Awaitable[Response]]
+    request: Request, render: Callable[[], Awaitable[Response]]
 ) -> Response:
-    """``render()``'s page: for a visitor without a session, from the kept copies (``key``
-    plus the request's language); for anyone else, rendered for them, marked private."""
-    if has_session(request):
-        response = await render()
+    """``render()``'s page, marked as public (and kept) or private, as described above."""
+    personal = has_session(request)
+    response = await render()
+    # Rendering may have started a session: ?lang= remembers the language chosen.
+    if personal or has_session(request):
         response.headers["Cache-Control"] = PERSONAL
         return response
-    state = app_state(request)
-    locale = request_locale(request)
-    response = await state.public_pages.respond((*key, locale), render)
-    if has_session(request):
-        # ?lang= just chose a language, remembered in a new session cookie.
-        response.headers["Cache-Control"] = PERSONAL
-    else:
-        response.headers.update(public_headers(state.settings.public_page_seconds))
+    response.headers.update(public_headers(app_state(request).settings.public_page_seconds))
+    keep(request.scope)
     return response

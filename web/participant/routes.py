@@ -39,7 +39,7 @@ from web.state import app_state
 
 
 async def home(request: Request) -> Response:
-    return await public_or_personal(request, ("home",), lambda: _home(request))
+    return await public_or_personal(request, lambda: _home(request))
 
 
 async def _home(request: Request) -> Response:
@@ -63,9 +63,7 @@ async def _home(request: Request) -> Response:
 
 async def contest_page(request: Request) -> Response:
     slug = request.path_params["slug"]
-    return await public_or_personal(
-        request, ("contest", slug), lambda: _contest_page(request, slug)
-    )
+    return await public_or_personal(request, lambda: _contest_page(request, slug))
 
 
 async def _contest_page(request: Request, slug: str) -> Response:
