@@ -196,7 +196,17 @@ class Run:
 
 
 def load(wrk: str, url: str, seconds: int, headers: dict[str, str]) -> Run:
-    command = [wrk, "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", url]
+    # A slow answer is measured, not dropped as an error.
+    command = [
+        wrk,
+        "-t1",
+        f"-c{CONNECTIONS}",
+        f"-d{seconds}s",
+        "--timeout",
+        "30s",
+        "--latency",
+        url,
+    ]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
@@ -269,7 +279,10 @@ def main() -> None:
     signed_in = {"Cookie": session_cookie(env["SECRET_KEY"], session_id), "Accept-Language": "en"}
     signed_out = {"Accept-Language": "en"}
     path = f"/c/{slug}"
-    print(f"PostgreSQL, {os.cpu_count()} cores, wrk -t1 -c{CONNECTIONS}, {seconds} s runs")
+    print(
+        f"PostgreSQL, {os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f} before), "
+        f"wrk -t1 -c{CONNECTIONS}, {seconds} s runs"
+    )
     with ExitStack() as stack:
         if compare_servers:
             sides: dict[str, tuple[str, dict[str, str]]] = {}
@@ -321,7 +334,7 @@ def main() -> None:
             )
     else:
         print(f"  (ratios against the anchor; goal for signed out >= {GOAL:.0%})")
-    print(f"(medians of {rounds} alternating runs)")
+    print(f"(medians of {rounds} alternating runs; load average {os.getloadavg()[0]:.1f} after)")
 
 
 if __name__ == "__main__":
