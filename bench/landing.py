@@ -327,11 +327,14 @@ def main() -> None:
     for name, runs in results.items():
         report(name, runs, None if compare_servers else floor)
     if compare_servers:
-        for server in SERVERS:
-            print(
-                f"  {server}: signed out "
-                f"{statistics.median(r.rate for r in results[f'{server}, signed out']):,.0f} req/s"
-            )
+        first, second = SERVERS
+
+        def rate(name: str) -> float:
+            return statistics.median(r.rate for r in results[name])
+
+        for who in ("signed out", "signed in"):
+            ratio = rate(f"{first}, {who}") / rate(f"{second}, {who}")
+            print(f"  {first} / {second}, {who}: {ratio:.2f}x")
     else:
         print(f"  (ratios against the anchor; goal for signed out >= {GOAL:.0%})")
     print(f"(medians of {rounds} alternating runs; load average {os.getloadavg()[0]:.1f} after)")
