@@ -13,7 +13,17 @@ from contests.answers import answers_of
 from contests.entries import Progress, entry_of, progress
 from contests.errors import N_, NotFound
 from contests.lifecycle import PUBLIC
-from contests.models import Answer, Contest, Draw, Entry, Participant, Prize, Step, Winner
+from contests.models import (
+    Answer,
+    Contest,
+    ContestStatus,
+    Draw,
+    Entry,
+    Participant,
+    Prize,
+    Step,
+    Winner,
+)
 from contests.steps.registry import kind_of
 from contests.tokens import Tokens
 
@@ -52,7 +62,12 @@ async def contest_view(contest: Contest, viewer: Participant | None, tokens: Tok
         if entry and mine
         else {}
     )
-    winners = await Winner.filter(contest=contest).select_related("entry", "prize").order_by("rank")
+    # Winners are drawn in the transaction that marks the contest drawn: before it, none.
+    winners = (
+        await Winner.filter(contest=contest).select_related("entry", "prize").order_by("rank")
+        if contest.status is ContestStatus.DRAWN
+        else []
+    )
     return ContestView(
         contest=contest,
         prizes=await Prize.filter(contest=contest).order_by("position", "id"),
