@@ -1,7 +1,8 @@
 """How `gymkana serve` runs the app: which HTTP server, and how many processes.
 
-Granian is the default: under the same load on the same machine it answered more
-requests per second than uvicorn with httptools and uvloop (README, "Benchmarks").
+Granian is the default: under the same load on the same machine it answered 2.6 to 4.4
+times as many signed-out requests as uvicorn with httptools and uvloop, and as many
+signed-in ones (`python -m bench.landing --servers`; figures in the README).
 uvicorn stays available (``gymkana serve --server uvicorn``).
 
 Each process builds its own app from the environment (``application``), so that any
