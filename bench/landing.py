@@ -274,6 +274,23 @@ def main() -> None:
     wrk = ensure_wrk()
     server_url = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
     database_url = asyncio.run(_database(server_url))
+    try:
+        measure(wrk, database_url, seconds, rounds, compare_servers=compare_servers)
+    finally:
+        asyncio.run(_drop(server_url, database_url))
+
+
+async def _drop(server: str, database_url: str) -> None:
+    admin = await asyncpg.connect(server.replace("postgres://", "postgresql://", 1))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{database_url.rsplit("/", 1)[1]}"')
+    finally:
+        await admin.close()
+
+
+def measure(
+    wrk: str, database_url: str, seconds: int, rounds: int, *, compare_servers: bool
+) -> None:
     slug, session_id = asyncio.run(seed(database_url))
     env = environment(database_url)
     signed_in = {"Cookie": session_cookie(env["SECRET_KEY"], session_id), "Accept-Language": "en"}
