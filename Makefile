@@ -10,12 +10,17 @@ SHELL := /bin/bash
 PYTEST_ARGS ?=
 LINT_PATHS := contests oauth web workers tests
 
-.PHONY: help demo test lint clean
+# Every benchmark in bench/, in this order; one that this checkout does not have is
+# named and skipped.
+BENCHMARKS := draw pages close_draw landing beacon entrants
+
+.PHONY: help demo test lint bench clean
 
 help:
 	@echo "make demo    run the demo (installs dependencies, starts Redis if needed)"
 	@echo "make test    run the whole test suite (PYTEST_ARGS='...' to pass pytest options)"
 	@echo "make lint    ruff check, ruff format --check, mypy"
+	@echo "make bench   run every benchmark in bench/ (minutes; figures and ratios)"
 	@echo "make clean   remove .venv, .tools and caches"
 
 demo:
@@ -42,6 +47,22 @@ lint:
 	.venv/bin/ruff check . || status=1; \
 	.venv/bin/ruff format --check . || status=1; \
 	.venv/bin/mypy $(LINT_PATHS) || status=1; \
+	exit $$status
+
+# The benchmarks make their own databases on the PostgreSQL server that the tests use
+# (BENCH_POSTGRES_URL, when set, names another). All run even after one fails; then the
+# recipe fails.
+bench:
+	@scripts/bootstrap.sh
+	@scripts/ensure-redis.sh
+	@pg_url="$$(scripts/ensure-postgres.sh)"; \
+	if [[ -n $$pg_url && -z $${BENCH_POSTGRES_URL:-} ]]; then export BENCH_POSTGRES_URL="$${pg_url%/*}/postgres"; fi; \
+	status=0; \
+	for name in $(BENCHMARKS); do \
+	  if [[ ! -f bench/$$name.py ]]; then echo "== bench/$$name.py: not in this checkout, skipped"; continue; fi; \
+	  echo "== bench/$$name.py"; \
+	  .venv/bin/python -m bench.$$name || { status=1; echo "== bench/$$name.py failed"; }; \
+	done; \
 	exit $$status
 
 clean:

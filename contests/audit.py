@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from contests import changes as change_signal
 from contests.errors import N_
 from contests.i18n import raw_gettext
 from contests.models import AuditLog, Brand
@@ -56,6 +57,9 @@ async def record(
     await AuditLog.create(
         actor=actor, action=action, brand=brand, target=target, data=data, created_at=now
     )
+    # Every change to a brand or a contest passes here: the pages this process keeps
+    # for signed-out visitors must not outlive it.
+    change_signal.changed()
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
-from contests import audit, beacon, draw
+from contests import audit, beacon, changes, draw
 from contests.errors import N_, Conflict
 from contests.models import Contest, ContestStatus, Prize, Step
 from contests.queries import ids
@@ -133,9 +133,12 @@ async def publish(
 
 async def open_due(now: datetime) -> int:
     """Scheduled contests whose start has come go live."""
-    return await Contest.filter(status=ContestStatus.SCHEDULED, starts_at__lte=now).update(
+    opened: int = await Contest.filter(status=ContestStatus.SCHEDULED, starts_at__lte=now).update(
         status=ContestStatus.LIVE
     )
+    if opened:
+        changes.changed()
+    return opened
 
 
 async def due_for_closing(now: datetime) -> list[int]:

@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     worker_poll_delay: float = Field(default=0.05, gt=0)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    web_processes: int = Field(default=1, ge=1, le=256)
+    public_page_seconds: float = Field(default=2.0, ge=0, le=300)
     trusted_proxies: str = ""
     # The public randomness each new contest names for its draw (contests/beacon.py).
     draw_randomness: str = ""

@@ -15,7 +15,17 @@ from contests.content import localize
 from contests.entries import Progress, entry_of, progress
 from contests.errors import N_, NotFound
 from contests.lifecycle import PUBLIC
-from contests.models import Answer, Contest, Draw, Entry, Participant, Prize, Step, Winner
+from contests.models import (
+    Answer,
+    Contest,
+    ContestStatus,
+    Draw,
+    Entry,
+    Participant,
+    Prize,
+    Step,
+    Winner,
+)
 from contests.steps.registry import kind_of
 from contests.tokens import Tokens
 
@@ -66,7 +76,12 @@ async def contest_view(
         if entry and mine
         else {}
     )
-    winners = await Winner.filter(contest=contest).select_related("entry", "prize").order_by("rank")
+    # Winners are drawn in the transaction that marks the contest drawn: before it, none.
+    winners = (
+        await Winner.filter(contest=contest).select_related("entry", "prize").order_by("rank")
+        if contest.status is ContestStatus.DRAWN
+        else []
+    )
     return ContestView(
         contest=contest,
         prizes=prizes,

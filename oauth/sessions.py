@@ -24,8 +24,9 @@ async def start(participant: Participant, *, now: datetime, max_age: timedelta) 
 
 async def resolve(session_id: str, *, now: datetime, idle: timedelta) -> Participant | None:
     session = (
+        # One query with its participant: every signed-in page starts here.
         await WebSession.filter(id=session_id, revoked_at=None)
-        .prefetch_related("participant")
+        .select_related("participant")
         .first()
     )
     if session is None or session.expires_at <= now or session.last_seen_at + idle <= now:

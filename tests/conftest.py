@@ -178,6 +178,9 @@ def settings(
         # Contests published through the console draw at once, without waiting for a
         # beacon round; the beacon's own tests name one explicitly.
         draw_randomness="none",
+        # Pages change under most tests without a console change (an entrant added
+        # directly): they read every page fresh. tests/test_public_pages.py keeps them.
+        public_page_seconds=0,
     )
 
 

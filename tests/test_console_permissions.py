@@ -127,7 +127,9 @@ async def _world() -> World:
         "member": bystander.id,
         "code": entry.referral_code,
         "format": "svg",
-        "prize": (await Prize.filter(contest=contest).order_by("id").first().values_list("id", flat=True)),
+        "prize": (
+            await Prize.filter(contest=contest).order_by("id").first().values_list("id", flat=True)
+        ),
         # No draw yet: a winner's routes answer "no such winner" past the role check.
         "rank": 1,
     }

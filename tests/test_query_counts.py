@@ -121,3 +121,35 @@ async def test_an_export_does_not_grow_with_the_contests_entered(database_url: s
         exported = await accounts.export(person, now=utcnow())
     assert len(exported["entries"]) == 4
     assert 0 < few.count == many.count, many.statements
+
+
+# What a signed-in participant's contest page may read, whatever they have done and
+# however many take part: the contest, the session with its participant, the entry, its
+# steps, completions and answers, the prizes (seven for a live contest), the winners once
+# drawn, and the referral step when there is one. A query per step, per completion or
+# per entrant raises it past this.
+PARTICIPANT_PAGE_QUERIES = 9
+
+
+async def test_a_participant_s_contest_page_reads_a_bounded_number_of_statements(
+    app: Any, worker: Any, mailbox: Mailbox
+) -> None:
+    address = email("player")
+    brand, _ = await brand_with_marketer()
+    contest = await live_contest(brand)
+    async with browser(app, language="en") as player:
+        await sign_in(player, mailbox, address)
+        person = await Participant.get(email=address)
+        entry = await entries.enter(contest, person, consented=True, locale="en", now=utcnow())
+        with counting_queries() as few:
+            assert (await player.get(f"/c/{contest.slug}")).status_code == 200
+        await _more_steps(contest, 3)
+        await _entrants_with_progress(contest, 5)
+        for step in await Step.filter(contest=contest).order_by("position", "id"):
+            await entries.record_completion(entry, step, utcnow(), links=LINKS)
+        with counting_queries() as many:
+            page = await player.get(f"/c/{contest.slug}")
+        assert page.status_code == 200
+        assert "You have done every required step" in page.text
+    assert 0 < few.count <= PARTICIPANT_PAGE_QUERIES, few.statements
+    assert few.count == many.count, many.statements

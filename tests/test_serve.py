@@ -77,3 +77,41 @@ def test_forwarded_addresses_count_only_from_trusted_proxies(
     )
     with gymkana_command(["serve", "--port", str(port)], env, base):
         assert _ask_links(base, FORWARDED) == expected
+
+
+def _processes_serving(port: int) -> int:
+    """How many processes run `serve --port PORT`: the server's own and its workers."""
+    wanted = f"serve\0--port\0{port}\0".encode()
+    count = 0
+    for proc in Path("/proc").iterdir():
+        try:
+            count += proc.name.isdigit() and wanted in (proc / "cmdline").read_bytes()
+        except OSError:
+            continue
+    return count
+
+
+def test_serve_runs_web_processes_and_a_signed_out_page_sets_no_cookie(
+    tmp_path: Path, redis_url: str, queue: str
+) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if k.lower() not in Settings.model_fields}
+    env.update(
+        PYTHONPATH=str(ROOT),
+        SECRET_KEY=SECRET,
+        BASE_URL=base,
+        DATABASE_URL=f"sqlite://{tmp_path}/gymkana.sqlite3",
+        REDIS_URL=redis_url,
+        QUEUE_NAME=queue,
+        WEB_PROCESSES="2",
+    )
+    with gymkana_command(["serve", "--port", str(port)], env, base):
+        # The server's process and the two that answer.
+        assert _processes_serving(port) == 3
+        with httpx.Client(base_url=base) as visitor:
+            home = visitor.get("/", headers={"Accept-Language": "en"})
+    assert home.status_code == 200
+    assert home.headers["server"] == "granian"
+    assert "set-cookie" not in home.headers
+    assert home.headers["cache-control"].startswith("public, max-age=0, s-maxage=")

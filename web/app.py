@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -35,11 +36,13 @@ from web.console import winners as console_winners
 from web.limiter import Limiter
 from web.links import AppLinks
 from web.middleware import SecurityHeaders
+from web.page_cache import KeptPages, KeptPagesMiddleware
 from web.participant import account, contact, referrals
 from web.participant import claims as participant_claims
 from web.participant import qr as participant_qr
 from web.participant import routes as participant
 from web.participant import rules as participant_rules
+from web.session import SESSION_COOKIE
 from web.signin import email as email_sign_in
 from web.signin import providers as provider_sign_in
 from web.snippet import routes as snippet
@@ -95,7 +98,11 @@ def create_app(
     The sign-in providers are read from ``environ`` (by default the environment and the
     `.env` file); a provider configured wrongly raises ConfigurationError here.
     """
-    state = AppState(settings=settings, tokens=Tokens(settings.secret_key))
+    state = AppState(
+        settings=settings,
+        tokens=Tokens(settings.secret_key),
+        public_pages=KeptPages(settings.public_page_seconds, settings.default_locale),
+    )
     flows = SignInFlows(
         load_providers(environment() if environ is None else environ),
         base_url=settings.base_url,
@@ -105,6 +112,11 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.gymkana = state
+        # What start-up loaded (modules, templates, the ORM's models) lives as long as
+        # the process: out of the collector's sight, full collections under load stay
+        # short instead of walking it all again and again.
+        gc.collect()
+        gc.freeze()
         if manage_database:
             async with (
                 RegisterTortoise(
@@ -119,12 +131,15 @@ def create_app(
 
     routes = app_routes()
     middleware = [
+        # Outermost: a kept page is answered before anything else runs, with the very
+        # headers (security ones included) it was first sent with.
+        Middleware(KeptPagesMiddleware, pages=state.public_pages, session_cookie=SESSION_COOKIE),
         Middleware(SecurityHeaders, hsts=settings.secure_cookies),
         Middleware(SnippetCors, prefix="/api/"),
         Middleware(
             SessionMiddleware,
             secret_key=settings.secret_key,
-            session_cookie="gymkana",
+            session_cookie=SESSION_COOKIE,
             max_age=settings.session_max_hours * 3600,
             same_site="lax",
             https_only=settings.secure_cookies,

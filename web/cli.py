@@ -10,6 +10,7 @@ from pathlib import Path
 
 from contests.errors import ConfigurationError, GymkanaError
 from contests.settings import Settings, load_settings
+from web.serve import DEFAULT_SERVER, SERVERS
 from web.startup import await_migrations, check_services, migrate
 
 log = logging.getLogger("gymkana.cli")
@@ -32,9 +33,8 @@ def cmd_migrate(args: argparse.Namespace) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
-    import uvicorn
-
     from web.app import create_app
+    from web.serve import run
 
     settings = _settings()
     asyncio.run(check_services(settings))
@@ -43,19 +43,13 @@ def cmd_serve(args: argparse.Namespace) -> None:
     else:
         asyncio.run(migrate(settings))
     try:
-        app = create_app(settings)
+        # Each server process builds its own app; a setting it would refuse is told here,
+        # once, before any process starts.
+        create_app(settings)
     except ConfigurationError as exc:
         sys.exit(f"gymkana: invalid settings: {exc}")
-    uvicorn.run(
-        app,
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        # Forwarded headers only from the proxies the operator named: believed from anyone
-        # else, any client could pick its own address and dodge the per-client limits.
-        proxy_headers=bool(settings.trusted_proxy_list),
-        forwarded_allow_ips=settings.trusted_proxy_list,
-        log_level="info",
-    )
+    host, port = args.host or settings.host, args.port or settings.port
+    run(settings, server=args.server, host=host, port=port)
 
 
 def cmd_worker(args: argparse.Namespace) -> None:
@@ -196,9 +190,15 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="gymkana", description="Gymkana contest engine")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    serve = sub.add_parser("serve", help="run the web app (uvicorn)")
+    serve = sub.add_parser("serve", help="run the web app (WEB_PROCESSES processes)")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument(
+        "--server",
+        choices=SERVERS,
+        default=DEFAULT_SERVER,
+        help=f"the HTTP server (default {DEFAULT_SERVER}, the faster here)",
+    )
     serve.add_argument(
         "--no-migrate",
         action="store_true",

@@ -11,7 +11,7 @@ from starlette.responses import HTMLResponse, RedirectResponse
 from contests.i18n import LOCALE_NAMES, translate
 from contests.models import Marketer
 from contests.templating import render
-from web.session import csrf_token, pop_flash, request_locale, viewer
+from web.session import LazyCsrfToken, pop_flash, request_locale, viewer
 from web.state import app_state
 
 
@@ -34,7 +34,7 @@ async def page(request: Request, template: str, status: int = 200, **context: An
         viewer=person,
         # Marketers reach their console from any page's header.
         is_marketer=person is not None and await Marketer.filter(participant_id=person.id).exists(),
-        csrf_token=csrf_token(request),
+        csrf_token=LazyCsrfToken(request),
         flash=flash,
         locales=LOCALE_NAMES,
         settings=app_state(request).settings,

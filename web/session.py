@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import MutableMapping
 from datetime import timedelta
 from typing import Any
 
@@ -26,10 +27,27 @@ from contests.models import Participant
 from oauth import sessions
 from web.state import app_state
 
+SESSION_COOKIE = "gymkana"
 CSRF_FIELD = "csrf_token"
 DEVICE = "device"
 # Far above the largest form (a 5,000-character description, escaped).
 MAX_FORM_BYTES = 1024 * 1024
+
+
+def has_session(request: Request) -> bool:
+    """Whether this request has a session: a cookie it brought, or one this response
+    is about to set."""
+    session = request.scope.get("session")
+    return SESSION_COOKIE in request.cookies or bool(getattr(session, "modified", False))
+
+
+def _stored(request: Request) -> MutableMapping[str, Any]:
+    """The session to read from. A visitor without one reads nothing without touching it:
+    Starlette's session adds ``Vary: Cookie`` to a response once read, which would keep
+    shared caches from serving the pages everyone signed out sees alike."""
+    if has_session(request):
+        return request.session
+    return {}
 
 
 async def viewer(request: Request) -> Participant | None:
@@ -38,7 +56,7 @@ async def viewer(request: Request) -> Participant | None:
         cached: Participant | None = request.state.viewer
         return cached
     participant = None
-    session_id = request.session.get("sid")
+    session_id = _stored(request).get("sid")
     if isinstance(session_id, str):
         settings = app_state(request).settings
         participant = await sessions.resolve(
@@ -105,6 +123,21 @@ def csrf_token(request: Request) -> str:
         token = secrets.token_urlsafe(32)
         request.session["csrf"] = token
     return token
+
+
+class LazyCsrfToken:
+    """This session's CSRF token, made only when a page renders a form that carries it:
+    a page without a form starts no session and sets no cookie."""
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+
+    def __str__(self) -> str:
+        return csrf_token(self.request)
+
+    def __html__(self) -> str:
+        # A URL-safe token: nothing in it to escape.
+        return csrf_token(self.request)
 
 
 async def checked_form(request: Request) -> FormData:
@@ -175,7 +208,7 @@ def request_locale(request: Request) -> str:
     if chosen:
         request.session["lang"] = chosen
         return chosen
-    remembered = normalise(request.session.get("lang"))
+    remembered = normalise(_stored(request).get("lang"))
     if remembered:
         return remembered
     default = app_state(request).settings.default_locale
@@ -213,5 +246,5 @@ def answer_at(request: Request, page_path: str, target: str) -> str:
 
 
 def pop_flash(request: Request) -> dict[str, Any] | None:
-    value = request.session.pop("flash", None)
+    value = _stored(request).pop("flash", None)
     return value if isinstance(value, dict) else None

@@ -10,12 +10,14 @@ from starlette.requests import Request
 from contests.settings import Settings
 from contests.tokens import Tokens
 from web.limiter import Limiter
+from web.page_cache import KeptPages
 
 
 @dataclass
 class AppState:
     settings: Settings
     tokens: Tokens
+    public_pages: KeptPages
     queue: ArqRedis | None = None
     limiter: Limiter | None = None
 

@@ -24,6 +24,7 @@ from oauth.identities import identities_of
 from web import forms
 from web.links import links
 from web.middleware import page_csp, site_sources
+from web.participant.public_pages import public_or_personal
 from web.queue import enqueue
 from web.ratelimit import client_address, rate_limit
 from web.rendering import local_path, page, path, redirect
@@ -41,6 +42,10 @@ from web.state import app_state
 
 
 async def home(request: Request) -> Response:
+    return await public_or_personal(request, lambda: _home(request))
+
+
+async def _home(request: Request) -> Response:
     running = await Contest.filter(status__in=RUNNING).prefetch_related("brand").order_by("ends_at")
     # Finished contests only grow in number: the page shows the latest few.
     finished = await (
@@ -60,7 +65,12 @@ async def home(request: Request) -> Response:
 
 
 async def contest_page(request: Request) -> Response:
-    contest = await views.public_contest(request.path_params["slug"])
+    slug = request.path_params["slug"]
+    return await public_or_personal(request, lambda: _contest_page(request, slug))
+
+
+async def _contest_page(request: Request, slug: str) -> Response:
+    contest = await views.public_contest(slug)
     tokens = app_state(request).tokens
     view = await views.contest_view(contest, await viewer(request), tokens, request_locale(request))
     response = await page(
