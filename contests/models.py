@@ -59,6 +59,11 @@ class MarketerRole(StrEnum):
 _ROLE_RANKS = {MarketerRole.VIEWER: 0, MarketerRole.EDITOR: 1, MarketerRole.OWNER: 2}
 
 
+class ReviewDecision(StrEnum):
+    CLEARED = "cleared"
+    DISQUALIFIED = "disqualified"
+
+
 class OutboxStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"
@@ -392,6 +397,32 @@ class FraudFlag(Model):
         table = "fraud_flag"
         unique_together = (("entry", "reason"),)
         indexes = (Index(fields=("contest_id", "entry_id"), name="fraud_flag_contest"),)
+
+
+class Review(Model):
+    """A person's decision on a flagged entry: cleared, or disqualified, with the reason."""
+
+    # One per entry, the latest decision: clearing is undone by a later flag (the entry
+    # comes back for review), disqualifying is final. The audit log keeps every decision.
+
+    id = fields.IntField(primary_key=True)
+    contest: fields.ForeignKeyRelation[Contest] = fields.ForeignKeyField(
+        "models.Contest", related_name="reviews", on_delete=fields.CASCADE
+    )
+    entry: fields.OneToOneRelation[Entry] = fields.OneToOneField(
+        "models.Entry", related_name="review", on_delete=fields.CASCADE
+    )
+    decision = fields.CharEnumField(ReviewDecision, max_length=16)
+    reason = fields.TextField(default="")
+    reviewer: fields.ForeignKeyNullableRelation[Marketer] = fields.ForeignKeyField(
+        "models.Marketer", related_name="reviews", null=True, on_delete=fields.SET_NULL
+    )
+    reviewer_name = fields.CharField(max_length=120, default="")
+    decided_at = fields.DatetimeField()
+
+    class Meta:
+        table = "review"
+        indexes = (Index(fields=("contest_id", "decided_at"), name="review_contest"),)
 
 
 class Draw(Model):

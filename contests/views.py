@@ -13,7 +13,19 @@ from contests.answers import answers_of
 from contests.entries import Progress, entry_of, progress
 from contests.errors import N_, NotFound
 from contests.lifecycle import PUBLIC
-from contests.models import Answer, Contest, Draw, Entry, Participant, Prize, Step, Winner
+from contests.models import (
+    Answer,
+    Contest,
+    Draw,
+    Entry,
+    EntryStatus,
+    Participant,
+    Prize,
+    Review,
+    Step,
+    Winner,
+)
+from contests.review import review_of
 from contests.steps.registry import kind_of
 from contests.tokens import Tokens
 
@@ -38,6 +50,8 @@ class ContestView:
     answers: dict[int, Answer]
     winners: list[Winner]
     my_win: Winner | None
+    # The brand's decision on the viewer's entry, when it was reviewed.
+    review: Review | None = None
 
 
 async def contest_view(contest: Contest, viewer: Participant | None, tokens: Tokens) -> ContestView:
@@ -65,6 +79,9 @@ async def contest_view(contest: Contest, viewer: Participant | None, tokens: Tok
         answers=await answers_of(entry) if entry else {},
         winners=winners,
         my_win=next((w for w in winners if entry and w.entry_id == entry.id), None),  # type: ignore[attr-defined]
+        review=await review_of(entry)
+        if entry and entry.status is EntryStatus.DISQUALIFIED
+        else None,
     )
 
 

@@ -26,6 +26,7 @@ from oauth.providers import environment, load_providers
 from web import demo_qr, errors, health, mailbox
 from web.console import answers as console_answers
 from web.console import qr as console_qr
+from web.console import review as console_review
 from web.console import routes as console
 from web.limiter import Limiter
 from web.links import AppLinks
@@ -55,6 +56,7 @@ def app_routes() -> list[BaseRoute]:
         *console.routes,
         *console_qr.routes,
         *console_answers.routes,
+        *console_review.routes,
         *snippet.routes,
         *health.routes,
         *mailbox.routes,

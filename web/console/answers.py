@@ -27,7 +27,7 @@ def _row_id(raw: str | None, field: str) -> int | None:
         return None
     if not raw.isdigit() or not 0 < int(raw) <= forms.LARGEST:
         raise InvalidInput(
-            N_("The address has a wrong “%(field)s”: go back to the list of answers."),
+            N_("The address has a wrong “%(field)s”: go back to the list and follow its links."),
             "bad_parameter",
             field=field,
         )
