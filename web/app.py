@@ -25,6 +25,7 @@ from oauth.flow import SignInFlows, StateStore
 from oauth.providers import environment, load_providers
 from web import demo_qr, errors, health, mailbox
 from web.console import answers as console_answers
+from web.console import dashboard as console_dashboard
 from web.console import qr as console_qr
 from web.console import review as console_review
 from web.console import routes as console
@@ -57,6 +58,7 @@ def app_routes() -> list[BaseRoute]:
         *console_qr.routes,
         *console_answers.routes,
         *console_review.routes,
+        *console_dashboard.routes,
         *snippet.routes,
         *health.routes,
         *mailbox.routes,
