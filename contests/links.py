@@ -18,6 +18,10 @@ class Links(Protocol):
         """A contest's draw page, with its certificate."""
         ...
 
+    def account(self) -> str:
+        """The participant's account page, with their conversations with brands."""
+        ...
+
     def console_sign_in(self, brand_slug: str) -> str:
         """Sign in, then on to a brand's console."""
         ...

@@ -425,6 +425,62 @@ class Review(Model):
         indexes = (Index(fields=("contest_id", "decided_at"), name="review_contest"),)
 
 
+class Conversation(Model):
+    """A participant's direct channel with a brand: one thread per person and brand."""
+
+    id = fields.IntField(primary_key=True)
+    # How the participant's pages name the thread: random, never the row's id.
+    public_id = fields.CharField(max_length=32, unique=True, default=random_code)
+    brand: fields.ForeignKeyRelation[Brand] = fields.ForeignKeyField(
+        "models.Brand", related_name="conversations", on_delete=fields.CASCADE
+    )
+    participant: fields.ForeignKeyRelation[Participant] = fields.ForeignKeyField(
+        "models.Participant", related_name="conversations", on_delete=fields.CASCADE
+    )
+    # The contest page the participant first wrote from, if any.
+    contest: fields.ForeignKeyNullableRelation[Contest] = fields.ForeignKeyField(
+        "models.Contest", related_name="conversations", null=True, on_delete=fields.SET_NULL
+    )
+    assigned_to: fields.ForeignKeyNullableRelation[Marketer] = fields.ForeignKeyField(
+        "models.Marketer", related_name="assigned", null=True, on_delete=fields.SET_NULL
+    )
+    # Whether the participant's latest words wait for the brand to read them.
+    unread = fields.BooleanField(default=True)
+    last_message_at = fields.DatetimeField()
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "conversation"
+        unique_together = (("brand", "participant"),)
+        # The inbox: unread first, then the latest; a page at a time.
+        indexes = (
+            Index(
+                fields=("brand_id", "unread", "last_message_at", "id"), name="conversation_inbox"
+            ),
+        )
+
+
+class ConversationMessage(Model):
+    """One message of a conversation, from the participant or from a marketer, by name."""
+
+    id = fields.IntField(primary_key=True)
+    conversation: fields.ForeignKeyRelation[Conversation] = fields.ForeignKeyField(
+        "models.Conversation", related_name="messages", on_delete=fields.CASCADE
+    )
+    from_brand = fields.BooleanField(default=False)
+    marketer: fields.ForeignKeyNullableRelation[Marketer] = fields.ForeignKeyField(
+        "models.Marketer", related_name="messages_sent", null=True, on_delete=fields.SET_NULL
+    )
+    # The marketer's name as it was when they wrote; empty for the participant's.
+    signed = fields.CharField(max_length=120, default="")
+    text = fields.TextField()
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "conversation_message"
+        indexes = (Index(fields=("conversation_id", "id"), name="conversation_message_thread"),)
+
+
 class Draw(Model):
     id = fields.IntField(primary_key=True)
     contest: fields.OneToOneRelation[Contest] = fields.OneToOneField(

@@ -26,13 +26,14 @@ from oauth.providers import environment, load_providers
 from web import demo_qr, errors, health, mailbox
 from web.console import answers as console_answers
 from web.console import dashboard as console_dashboard
+from web.console import inbox as console_inbox
 from web.console import qr as console_qr
 from web.console import review as console_review
 from web.console import routes as console
 from web.limiter import Limiter
 from web.links import AppLinks
 from web.middleware import SecurityHeaders
-from web.participant import account, referrals
+from web.participant import account, messages, referrals
 from web.participant import qr as participant_qr
 from web.participant import routes as participant
 from web.signin import email as email_sign_in
@@ -54,11 +55,13 @@ def app_routes() -> list[BaseRoute]:
         *email_sign_in.routes,
         *provider_sign_in.routes,
         *account.routes,
+        *messages.routes,
         *console.routes,
         *console_qr.routes,
         *console_answers.routes,
         *console_review.routes,
         *console_dashboard.routes,
+        *console_inbox.routes,
         *snippet.routes,
         *health.routes,
         *mailbox.routes,

@@ -34,6 +34,9 @@ class AppLinks:
     def draw(self, slug: str) -> str:
         return self.absolute("draw", slug=slug)
 
+    def account(self) -> str:
+        return self.absolute("account")
+
     def console_sign_in(self, brand_slug: str) -> str:
         console = self.path("console_brand", brand=brand_slug)
         return f"{self.absolute('login')}?next={quote(console, safe='/')}"

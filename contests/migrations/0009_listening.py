@@ -2,6 +2,7 @@ from enum import StrEnum
 
 from tortoise import migrations
 from tortoise.migrations import operations as ops
+from contests.ids import public_id
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 from tortoise.indexes import Index
@@ -20,6 +21,36 @@ class Migration(migrations.Migration):
     initial = False
 
     operations = [
+        ops.CreateModel(
+            name='Conversation',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('public_id', fields.CharField(default=public_id, unique=True, max_length=32)),
+                ('brand', fields.ForeignKeyField('models.Brand', source_field='brand_id', db_constraint=True, to_field='id', related_name='conversations', on_delete=OnDelete.CASCADE)),
+                ('participant', fields.ForeignKeyField('models.Participant', source_field='participant_id', db_constraint=True, to_field='id', related_name='conversations', on_delete=OnDelete.CASCADE)),
+                ('contest', fields.ForeignKeyField('models.Contest', source_field='contest_id', null=True, db_constraint=True, to_field='id', related_name='conversations', on_delete=OnDelete.SET_NULL)),
+                ('assigned_to', fields.ForeignKeyField('models.Marketer', source_field='assigned_to_id', null=True, db_constraint=True, to_field='id', related_name='assigned', on_delete=OnDelete.SET_NULL)),
+                ('unread', fields.BooleanField(default=True)),
+                ('last_message_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'conversation', 'app': 'models', 'unique_together': (('brand', 'participant'),), 'indexes': [Index(fields=['brand_id', 'unread', 'last_message_at', 'id'], name='conversation_inbox')], 'pk_attr': 'id', 'table_description': "A participant's direct channel with a brand: one thread per person and brand."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='ConversationMessage',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('conversation', fields.ForeignKeyField('models.Conversation', source_field='conversation_id', db_constraint=True, to_field='id', related_name='messages', on_delete=OnDelete.CASCADE)),
+                ('from_brand', fields.BooleanField(default=False)),
+                ('marketer', fields.ForeignKeyField('models.Marketer', source_field='marketer_id', null=True, db_constraint=True, to_field='id', related_name='messages_sent', on_delete=OnDelete.SET_NULL)),
+                ('signed', fields.CharField(default='', max_length=120)),
+                ('text', fields.TextField(unique=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'conversation_message', 'app': 'models', 'indexes': [Index(fields=['conversation_id', 'id'], name='conversation_message_thread')], 'pk_attr': 'id', 'table_description': 'One message of a conversation, from the participant or from a marketer, by name.'},
+            bases=['Model'],
+        ),
         ops.CreateModel(
             name='Review',
             fields=[

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from contests import jobs, referrals, signals, views
+from contests import conversations, jobs, referrals, signals, views
 from contests.clock import utcnow
 from contests.entries import enter, entry_of, progress_of_entries
 from contests.errors import N_, NotFound
@@ -58,11 +58,14 @@ async def home(request: Request) -> Response:
 
 async def contest_page(request: Request) -> Response:
     contest = await views.public_contest(request.path_params["slug"])
-    view = await views.contest_view(contest, await viewer(request), app_state(request).tokens)
+    person = await viewer(request)
+    view = await views.contest_view(contest, person, app_state(request).tokens)
+    threads = await conversations.threads_of(person, contest.brand) if person else []
     response = await page(
         request,
         "participant/contest.html",
         view=view,
+        thread=threads[0] if threads else None,
         contest=contest,
         phase=phase(contest, utcnow()),
         referral=await referrals.referral_view(contest, view.entry, view.steps),
@@ -229,6 +232,8 @@ async def my_account(request: Request) -> Response:
         request,
         "participant/account.html",
         rows=rows,
+        writable=await conversations.brands_to_write(participant),
+        threads={t.conversation.brand_id: t for t in await conversations.threads_of(participant)},  # type: ignore[attr-defined]
         identities=await identities_of(participant),
         providers=providers(request),
     )
