@@ -18,11 +18,19 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.async_api import Browser, Page, ViewportSize
 
-from contests import closing, entries
+from contests import closing, conversations, entries, review, signals
 from contests.authoring import ContestDraft
-from contests.brands import create_brand
+from contests.brands import add_marketer, create_brand
 from contests.clock import utcnow
-from contests.models import Brand, Contest, Entry, Participant, Step
+from contests.models import (
+    Brand,
+    Contest,
+    Conversation,
+    Entry,
+    MarketerRole,
+    Participant,
+    Step,
+)
 from contests.settings import Settings
 from contests.steps.qr import QR
 from tests.conftest import Mailbox, eventually
@@ -53,6 +61,7 @@ PAGES = [
     "contest-all-done",
     "contest-closed",
     "contest-drawn",
+    "contest-disqualified",
     "draw-closed",
     "draw-drawn",
     "account",
@@ -138,6 +147,27 @@ async def journey(
         assert await closing.close(contest.id, utcnow())
     assert await closing.run_draw(drawn.id, utcnow(), links=LINKS)
 
+    # Reviewed and disqualified, with a reason; and a conversation with the brand, which
+    # every contest page of the brand and the account page show.
+    disqualified = await _contest(brand)
+    marketer = await add_marketer(
+        brand, email("marta"), name="Marta", role=MarketerRole.EDITOR, actor="test", now=utcnow()
+    )
+    await marketer.fetch_related("brand")
+    out = await _take_part(disqualified, person, finish=False)
+    await signals.flag(out, signals.Reason.SAME_DEVICE, utcnow(), at_least=2)
+    await review.disqualify(
+        marketer,
+        disqualified,
+        out.id,
+        "Diez participaciones desde el mismo navegador en un minuto.",
+        now=utcnow(),
+        links=LINKS,
+    )
+    await conversations.write_to_brand(person, brand, "¿Abrís el domingo?", now=utcnow())
+    talk = await Conversation.get(participant=person, brand=brand)
+    await conversations.answer(marketer, talk.id, "¡Sí, de 10 a 14!", now=utcnow(), links=LINKS)
+
     # The shop's poster: a printed QR code of a step of the contest the participant entered.
     printed = await Step.filter(contest=entered, kind="qr").order_by("position").first()
     assert printed is not None
@@ -155,6 +185,7 @@ async def journey(
         "contest-all-done": (f"/c/{all_done.slug}", True),
         "contest-closed": (f"/c/{closed.slug}", True),
         "contest-drawn": (f"/c/{drawn.slug}", True),
+        "contest-disqualified": (f"/c/{disqualified.slug}", True),
         "draw-closed": (f"/c/{closed.slug}/draw", True),
         "draw-drawn": (f"/c/{drawn.slug}/draw", True),
         "account": ("/me", True),
