@@ -42,7 +42,8 @@ from contests.steps.registry import kind_of
 # 2: what steps' evidence holds is listed per step kind, under "evidence".
 # 3: what the person answered on contest pages, and the brand's replies, under "answers".
 # 3: each entry's referral code, referrals, review flags and device and network hashes.
-# 4: conversations with brands, each message both ways, under "conversations".
+# 4: conversations with brands, each message both ways, under "conversations"; each
+#    answer's consent to publishing it and its place on the contest's wall.
 FORMAT = "gymkana-account/4"
 T = TypeVar("T")
 
@@ -135,6 +136,8 @@ async def export(participant: Participant, *, now: datetime) -> dict[str, Any]:
                     }
                     if a.replied_at
                     else None,
+                    "may_be_published_since": _time(a.publish_consent_at),
+                    "on_the_contest_wall_since": _time(a.on_wall_at),
                 }
                 for a in answers.get(entry.id, [])
             ],

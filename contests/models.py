@@ -341,12 +341,17 @@ class Answer(Model):
         "models.Marketer", related_name="replies", null=True, on_delete=fields.SET_NULL
     )
     replied_by_name = fields.CharField(max_length=120, default="")
+    # The participant lets the brand show the answer on the contest page under their
+    # display name (when they said so; None: not, or no longer); the brand chose to.
+    publish_consent_at = fields.DatetimeField(null=True)
+    on_wall_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "answer"
         unique_together = (("entry", "step"),)
-        # The console reads a step's answers newest first, a page at a time.
-        indexes = (("step_id", "created_at"),)
+        # The console reads a step's answers newest first, a page at a time; the contest
+        # page reads the few the brand put on its wall.
+        indexes = (("step_id", "created_at"), Index(fields=("on_wall_at",), name="answer_wall"))
 
 
 class Referral(Model):

@@ -18,11 +18,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.async_api import Browser, Page, ViewportSize
 
-from contests import closing, conversations, entries, review, signals
+from contests import answers, closing, conversations, entries, review, signals, wall
 from contests.authoring import ContestDraft
 from contests.brands import add_marketer, create_brand
 from contests.clock import utcnow
 from contests.models import (
+    Answer,
     Brand,
     Contest,
     Conversation,
@@ -34,7 +35,16 @@ from contests.models import (
 from contests.settings import Settings
 from contests.steps.qr import QR
 from tests.conftest import Mailbox, eventually
-from tests.factories import LINKS, browser, csrf, email, link_in, sign_in, unique
+from tests.factories import (
+    LINKS,
+    browser,
+    csrf,
+    email,
+    link_in,
+    participant,
+    sign_in,
+    unique,
+)
 from tests.support.axe import axe_script, violations
 from tests.support.gymkana import chromium
 from tests.support.servers import asgi_server_in_loop
@@ -167,6 +177,20 @@ async def journey(
     await conversations.write_to_brand(person, brand, "¿Abrís el domingo?", now=utcnow())
     talk = await Conversation.get(participant=person, brand=brand)
     await conversations.answer(marketer, talk.id, "¡Sí, de 10 a 14!", now=utcnow(), links=LINKS)
+
+    # On a finished contest's page: Ana's own answer, with the choice to publish it, and
+    # another participant's answer on the wall with the brand's reply.
+    opinion = await Step.get(contest=all_done, kind="opinion")
+    mine = await Entry.get(contest=all_done, participant=person)
+    await answers.save_words(mine, opinion, "Un etíope lavado, por favor.", utcnow())
+    theirs = await entries.enter(
+        all_done, await participant(name="Luis"), consented=True, locale="es", now=utcnow()
+    )
+    await answers.save_words(theirs, opinion, "Más descafeinado, que esté rico.", utcnow())
+    await wall.consent(theirs, opinion, True, now=utcnow())
+    said = await Answer.get(entry=theirs, step=opinion)
+    await answers.reply(marketer, said.id, "¡Apuntado, Luis!", now=utcnow(), links=LINKS)
+    await wall.show(marketer, all_done, said.id, True, now=utcnow())
 
     # The shop's poster: a printed QR code of a step of the contest the participant entered.
     printed = await Step.filter(contest=entered, kind="qr").order_by("position").first()

@@ -33,7 +33,7 @@ from web.console import routes as console
 from web.limiter import Limiter
 from web.links import AppLinks
 from web.middleware import SecurityHeaders
-from web.participant import account, messages, referrals
+from web.participant import account, messages, referrals, wall
 from web.participant import qr as participant_qr
 from web.participant import routes as participant
 from web.signin import email as email_sign_in
@@ -56,6 +56,7 @@ def app_routes() -> list[BaseRoute]:
         *provider_sign_in.routes,
         *account.routes,
         *messages.routes,
+        *wall.routes,
         *console.routes,
         *console_qr.routes,
         *console_answers.routes,

@@ -66,4 +66,18 @@ class Migration(migrations.Migration):
             options={'table': 'review', 'app': 'models', 'indexes': [Index(fields=['contest_id', 'decided_at'], name='review_contest')], 'pk_attr': 'id', 'table_description': "A person's decision on a flagged entry: cleared, or disqualified, with the reason."},
             bases=['Model'],
         ),
+        ops.AddField(
+            model_name='Answer',
+            name='on_wall_at',
+            field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
+        ),
+        ops.AddField(
+            model_name='Answer',
+            name='publish_consent_at',
+            field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
+        ),
+        ops.AddIndex(
+            model_name='Answer',
+            index=Index(fields=['on_wall_at'], name='answer_wall'),
+        ),
     ]

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from contests import answers, jobs
+from contests import answers, jobs, wall
 from contests.clock import utcnow
 from contests.errors import N_, InvalidInput
 from contests.models import Step
@@ -90,17 +91,21 @@ async def answers_page(request: Request) -> Response:
     )
 
 
+def _back_to_answer(request: Request, form: FormData, listing: str, answer_id: int) -> str:
+    """Back to the same page of the list, at the answer just acted on (a refusal too)."""
+    page_path = local_path(forms.text(form, "back", 500), listing)
+    if not page_path.startswith(listing):
+        page_path = listing
+    return answer_at(request, page_path, f"answer-{answer_id}")
+
+
 async def send_reply(request: Request) -> Response:
     role = await role_for(request, EDITOR)
     contest = await contest_for(request, role)
     answer_id: int = request.path_params["answer"]
     listing = path(request, "console_answers", brand=role.brand.slug, contest=contest.id)
     form = await checked_form(request)
-    # Back to the same page of the list, at the answer just replied to.
-    page_path = local_path(forms.text(form, "back", 500), listing)
-    if not page_path.startswith(listing):
-        page_path = listing
-    back = answer_at(request, page_path, f"answer-{answer_id}")
+    back = _back_to_answer(request, form, listing, answer_id)
     answer, message = await answers.reply(
         role,
         answer_id,
@@ -129,6 +134,27 @@ async def send_reply(request: Request) -> Response:
     return redirect(back)
 
 
+async def wall_choice(request: Request) -> Response:
+    role = await role_for(request, EDITOR)
+    contest = await contest_for(request, role)
+    answer_id: int = request.path_params["answer"]
+    listing = path(request, "console_answers", brand=role.brand.slug, contest=contest.id)
+    form = await checked_form(request)
+    page_path = local_path(forms.text(form, "back", 500), listing)
+    back = answer_at(
+        request, page_path if page_path.startswith(listing) else listing, f"answer-{answer_id}"
+    )
+    shown = forms.checkbox(form, "shown")
+    await wall.show(role, contest, answer_id, shown, now=utcnow())
+    if shown:
+        flash(
+            request, N_("It is on the contest's wall now."), "success", target=f"answer-{answer_id}"
+        )
+    else:
+        flash(request, N_("It is off the wall."), "success", target=f"answer-{answer_id}")
+    return redirect(back)
+
+
 routes = [
     Route(
         "/console/{brand:slug}/contests/{contest:rowid}/answers",
@@ -140,5 +166,11 @@ routes = [
         send_reply,
         methods=["POST"],
         name="console_reply",
+    ),
+    Route(
+        "/console/{brand:slug}/contests/{contest:rowid}/answers/{answer:rowid}/wall",
+        wall_choice,
+        methods=["POST"],
+        name="console_wall",
     ),
 ]

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from contests import conversations, jobs, referrals, signals, views
+from contests import conversations, jobs, referrals, signals, views, wall
 from contests.clock import utcnow
 from contests.entries import enter, entry_of, progress_of_entries
 from contests.errors import N_, NotFound
@@ -66,6 +66,7 @@ async def contest_page(request: Request) -> Response:
         "participant/contest.html",
         view=view,
         thread=threads[0] if threads else None,
+        wall=await wall.wall_of(contest),
         contest=contest,
         phase=phase(contest, utcnow()),
         referral=await referrals.referral_view(contest, view.entry, view.steps),
