@@ -97,8 +97,8 @@ class Thread:
 
 async def threads_of(participant: Participant, brand: Brand | None = None) -> list[Thread]:
     """The participant's conversations (with one brand, or all), latest first, each with
-    its messages in order: two queries."""
-    query = Conversation.filter(participant=participant).select_related("brand")
+    its brand, the contest it began from, and its messages in order: four queries."""
+    query = Conversation.filter(participant=participant).prefetch_related("brand", "contest")
     if brand is not None:
         query = query.filter(brand=brand)
     conversations = await query.order_by("-last_message_at")
