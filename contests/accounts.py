@@ -19,6 +19,7 @@ from contests.ids import public_id
 from contests.lifecycle import FINISHED, NOT_DRAWN
 from contests.models import (
     Answer,
+    BrandOptIn,
     Completion,
     Contest,
     Conversation,
@@ -43,7 +44,8 @@ from contests.steps.registry import kind_of
 # 3: what the person answered on contest pages, and the brand's replies, under "answers".
 # 3: each entry's referral code, referrals, review flags and device and network hashes.
 # 4: conversations with brands, each message both ways, under "conversations"; each
-#    answer's consent to publishing it and its place on the contest's wall.
+#    answer's consent to publishing it and its place on the contest's wall; the brands
+#    they asked to hear from, under "hearing_from_brands".
 FORMAT = "gymkana-account/4"
 T = TypeVar("T")
 
@@ -212,6 +214,18 @@ async def export(participant: Participant, *, now: datetime) -> dict[str, Any]:
             for link in await SignInLink.filter(email__in=addresses).order_by("created_at")
         ],
         "conversations": await _conversations(participant),
+        "hearing_from_brands": [
+            {
+                "brand": wish.brand.name,
+                "you_ticked": wish.text,
+                "language": wish.locale,
+                "since": _time(wish.given_at),
+                "withdrawn_at": _time(wish.withdrawn_at),
+            }
+            for wish in await BrandOptIn.filter(participant=participant)
+            .select_related("brand")
+            .order_by("id")
+        ],
         "emails": [
             {
                 "kind": message.kind,
@@ -254,6 +268,7 @@ async def delete(participant: Participant) -> None:
         await WebSession.filter(participant=participant).delete()
         await Identity.filter(participant=participant).delete()
         await Conversation.filter(participant=participant).delete()
+        await BrandOptIn.filter(participant=participant).delete()
         await Marketer.filter(participant=participant).update(participant_id=None)
         await participant.delete()
 

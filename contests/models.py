@@ -486,6 +486,35 @@ class ConversationMessage(Model):
         indexes = (Index(fields=("conversation_id", "id"), name="conversation_message_thread"),)
 
 
+class BrandOptIn(Model):
+    """A participant's wish to hear from a brand after its contests, in the words they ticked."""
+
+    # One per participant and brand; withdrawing keeps the row with its date, so that
+    # the brand's list leaves them out and the record of what they agreed to remains.
+
+    id = fields.IntField(primary_key=True)
+    brand: fields.ForeignKeyRelation[Brand] = fields.ForeignKeyField(
+        "models.Brand", related_name="opt_ins", on_delete=fields.CASCADE
+    )
+    participant: fields.ForeignKeyRelation[Participant] = fields.ForeignKeyField(
+        "models.Participant", related_name="opt_ins", on_delete=fields.CASCADE
+    )
+    # The contest whose entry form they ticked it on.
+    contest: fields.ForeignKeyNullableRelation[Contest] = fields.ForeignKeyField(
+        "models.Contest", related_name="opt_ins", null=True, on_delete=fields.SET_NULL
+    )
+    text = fields.TextField()
+    locale = fields.CharField(max_length=8)
+    given_at = fields.DatetimeField()
+    withdrawn_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "brand_opt_in"
+        unique_together = (("brand", "participant"),)
+        # The brand's list, a batch at a time.
+        indexes = (Index(fields=("brand_id", "withdrawn_at", "id"), name="brand_opt_in_list"),)
+
+
 class Draw(Model):
     id = fields.IntField(primary_key=True)
     contest: fields.OneToOneRelation[Contest] = fields.OneToOneField(

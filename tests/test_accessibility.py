@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.async_api import Browser, Page, ViewportSize
 
-from contests import answers, closing, conversations, entries, review, signals, wall
+from contests import answers, closing, conversations, entries, optin, review, signals, wall
 from contests.authoring import ContestDraft
 from contests.brands import add_marketer, create_brand
 from contests.clock import utcnow
@@ -191,6 +191,9 @@ async def journey(
     said = await Answer.get(entry=theirs, step=opinion)
     await answers.reply(marketer, said.id, "¡Apuntado, Luis!", now=utcnow(), links=LINKS)
     await wall.show(marketer, all_done, said.id, True, now=utcnow())
+
+    # Ana asked to hear from the brand: her account page offers to stop it.
+    await optin.opt_in(person, brand, locale="es", now=utcnow(), contest=entered)
 
     # The shop's poster: a printed QR code of a step of the contest the participant entered.
     printed = await Step.filter(contest=entered, kind="qr").order_by("position").first()

@@ -25,6 +25,7 @@ from oauth.flow import SignInFlows, StateStore
 from oauth.providers import environment, load_providers
 from web import demo_qr, errors, health, mailbox
 from web.console import answers as console_answers
+from web.console import audience as console_audience
 from web.console import dashboard as console_dashboard
 from web.console import inbox as console_inbox
 from web.console import qr as console_qr
@@ -33,7 +34,7 @@ from web.console import routes as console
 from web.limiter import Limiter
 from web.links import AppLinks
 from web.middleware import SecurityHeaders
-from web.participant import account, messages, referrals, wall
+from web.participant import account, messages, optin, referrals, wall
 from web.participant import qr as participant_qr
 from web.participant import routes as participant
 from web.signin import email as email_sign_in
@@ -57,12 +58,14 @@ def app_routes() -> list[BaseRoute]:
         *account.routes,
         *messages.routes,
         *wall.routes,
+        *optin.routes,
         *console.routes,
         *console_qr.routes,
         *console_answers.routes,
         *console_review.routes,
         *console_dashboard.routes,
         *console_inbox.routes,
+        *console_audience.routes,
         *snippet.routes,
         *health.routes,
         *mailbox.routes,

@@ -22,6 +22,21 @@ class Migration(migrations.Migration):
 
     operations = [
         ops.CreateModel(
+            name='BrandOptIn',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('brand', fields.ForeignKeyField('models.Brand', source_field='brand_id', db_constraint=True, to_field='id', related_name='opt_ins', on_delete=OnDelete.CASCADE)),
+                ('participant', fields.ForeignKeyField('models.Participant', source_field='participant_id', db_constraint=True, to_field='id', related_name='opt_ins', on_delete=OnDelete.CASCADE)),
+                ('contest', fields.ForeignKeyField('models.Contest', source_field='contest_id', null=True, db_constraint=True, to_field='id', related_name='opt_ins', on_delete=OnDelete.SET_NULL)),
+                ('text', fields.TextField(unique=False)),
+                ('locale', fields.CharField(max_length=8)),
+                ('given_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('withdrawn_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'brand_opt_in', 'app': 'models', 'unique_together': (('brand', 'participant'),), 'indexes': [Index(fields=['brand_id', 'withdrawn_at', 'id'], name='brand_opt_in_list')], 'pk_attr': 'id', 'table_description': "A participant's wish to hear from a brand after its contests, in the words they ticked."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='Conversation',
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),

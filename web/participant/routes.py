@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from contests import conversations, jobs, referrals, signals, views, wall
+from contests import conversations, jobs, optin, referrals, signals, views, wall
 from contests.clock import utcnow
 from contests.entries import enter, entry_of, progress_of_entries
 from contests.errors import N_, NotFound
@@ -103,6 +103,14 @@ async def enter_contest(request: Request) -> Response:
             tokens, request.cookies.get(referrals.ARRIVAL_COOKIE), contest.slug
         ),
     )
+    if form.get("hear_from_brand") == "yes":
+        await optin.opt_in(
+            participant,
+            contest.brand,
+            locale=request_locale(request),
+            now=utcnow(),
+            contest=contest,
+        )
     name = participant.display_name or ""
     if on_the_way:
         flash(request, N_("You're in, %(name)s!"), "success", name=name)
@@ -234,6 +242,7 @@ async def my_account(request: Request) -> Response:
         "participant/account.html",
         rows=rows,
         writable=await conversations.brands_to_write(participant),
+        opt_ins=await optin.opt_ins_of(participant),
         threads={t.conversation.brand_id: t for t in await conversations.threads_of(participant)},  # type: ignore[attr-defined]
         identities=await identities_of(participant),
         providers=providers(request),
