@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from tortoise import connections
 
 from contests import referrals, review
-from contests.models import Contest, EntryStatus, ReferralStatus, Step
+from contests.models import Contest, ReferralStatus, Review, ReviewDecision, Step
 from contests.queries import execute
 from contests.referrals import Leader
 
@@ -39,6 +39,7 @@ class Figures:
     top_referrers: list[Leader]
     flags: dict[str, int]
     waiting_review: int
+    # Disqualified after review (entries of deleted accounts leave the draw too, unseen).
     disqualified: int
 
     @property
@@ -77,11 +78,14 @@ async def figures(contest: Contest, *, now: datetime) -> Figures:
 
 
 async def _entries(contest_id: int) -> tuple[int, int]:
+    """The entrants (counted from an index alone), and those disqualified after review."""
     [row] = await execute(
-        "SELECT COUNT(*), COUNT(CASE WHEN status = ? THEN 1 END) FROM entry WHERE contest_id = ?",
-        [EntryStatus.DISQUALIFIED.value, contest_id],
+        "SELECT COUNT(*) FROM entry WHERE contest_id = ? AND created_at IS NOT NULL", [contest_id]
     )
-    return int(row[0]), int(row[1])
+    disqualified = await Review.filter(
+        contest_id=contest_id, decision=ReviewDecision.DISQUALIFIED
+    ).count()
+    return int(row[0]), disqualified
 
 
 async def entrants_per_day(contest: Contest, *, now: datetime) -> list[tuple[date, int]]:

@@ -95,4 +95,8 @@ class Migration(migrations.Migration):
             model_name='Answer',
             index=Index(fields=['on_wall_at'], name='answer_wall'),
         ),
+        ops.AddIndex(
+            model_name='Entry',
+            index=Index(fields=['contest_id', 'created_at'], name='entry_contest_created'),
+        ),
     ]
