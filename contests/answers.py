@@ -26,8 +26,6 @@ from contests.text import has_markup, usable
 REPLY_MAX = 2000
 # How many answers the console shows at a time.
 PAGE_SIZE = 25
-# What a search may be: a few words, not a document.
-SEARCH_MAX = 100
 
 
 async def answers_of(entry: Entry) -> dict[int, Answer]:
@@ -114,21 +112,6 @@ async def tallies(contest_id: int) -> dict[int, StepTally]:
         int(row[0]): StepTally(step_id=int(row[0]), answers=int(row[1]), waiting=int(row[2]))
         for row in rows
     }
-
-
-def search_words(raw: str) -> str:
-    """What to look for, on one line; InvalidInput when it is far too long to be a search."""
-    words = " ".join(raw.split())
-    if len(words) > SEARCH_MAX:
-        raise InvalidInput(
-            NP_(
-                "Search for at most %(num)s character.",
-                "Search for at most %(num)s characters.",
-            ),
-            "search_too_long",
-            num=SEARCH_MAX,
-        )
-    return words
 
 
 async def opinion_answers(

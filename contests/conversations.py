@@ -32,7 +32,6 @@ from contests.text import has_markup, usable
 
 MESSAGE_MAX = 2000
 PAGE_SIZE = 25
-SEARCH_MAX = 100
 
 
 def check_message(text: str) -> str:
@@ -146,20 +145,6 @@ class InboxCursor:
                 field="after",
             )
         return cursor
-
-
-def search_words(raw: str) -> str:
-    words = " ".join(raw.split())
-    if len(words) > SEARCH_MAX:
-        raise InvalidInput(
-            NP_(
-                "Search for at most %(num)s character.",
-                "Search for at most %(num)s characters.",
-            ),
-            "search_too_long",
-            num=SEARCH_MAX,
-        )
-    return words
 
 
 async def inbox(

@@ -14,6 +14,7 @@ from contests import answers, jobs, wall
 from contests.clock import utcnow
 from contests.errors import N_, InvalidInput
 from contests.models import Step
+from contests.text import SEARCH_MAX, search_words
 from web import forms
 from web.console.access import EDITOR, VIEWER, contest_for, role_for
 from web.links import links
@@ -47,7 +48,7 @@ async def answers_page(request: Request) -> Response:
     step_id = _row_id(params.get("step"), "step")
     if step_id is not None and step_id not in {step.id for step in steps}:
         step_id = None
-    search = answers.search_words(params.get("q", "")[: answers.SEARCH_MAX * 4])
+    search = search_words(params.get("q", "")[: SEARCH_MAX * 4])
     waiting_only = params.get("waiting") == "1"
     before = _row_id(params.get("before"), "before")
     # One more than a page tells whether there is a next one.

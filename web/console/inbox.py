@@ -15,6 +15,7 @@ from contests.clock import utcnow
 from contests.conversations import InboxCursor
 from contests.errors import N_
 from contests.models import Marketer
+from contests.text import SEARCH_MAX, search_words
 from web import forms
 from web.console.access import EDITOR, VIEWER, role_for
 from web.links import links
@@ -26,7 +27,7 @@ from web.session import checked_form, flash
 async def inbox_page(request: Request) -> Response:
     role = await role_for(request, VIEWER)
     params = request.query_params
-    search = conversations.search_words(params.get("q", "")[: conversations.SEARCH_MAX * 4])
+    search = search_words(params.get("q", "")[: SEARCH_MAX * 4])
     mine = params.get("mine") == "1"
     raw_after = params.get("after", "")
     after = InboxCursor.decode(raw_after) if raw_after else None
