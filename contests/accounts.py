@@ -19,8 +19,11 @@ from contests.ids import public_id
 from contests.lifecycle import FINISHED, NOT_DRAWN
 from contests.models import (
     Answer,
+    BrandOptIn,
     Completion,
     Contest,
+    Conversation,
+    ConversationMessage,
     Entry,
     EntryStatus,
     Evidence,
@@ -40,7 +43,10 @@ from contests.steps.registry import kind_of
 # 2: what steps' evidence holds is listed per step kind, under "evidence".
 # 3: what the person answered on contest pages, and the brand's replies, under "answers".
 # 3: each entry's referral code, referrals, review flags and device and network hashes.
-FORMAT = "gymkana-account/3"
+# 4: conversations with brands, each message both ways, under "conversations"; each
+#    answer's consent to publishing it and its place on the contest's wall; the brands
+#    they asked to hear from, under "hearing_from_brands".
+FORMAT = "gymkana-account/4"
 T = TypeVar("T")
 
 
@@ -132,6 +138,8 @@ async def export(participant: Participant, *, now: datetime) -> dict[str, Any]:
                     }
                     if a.replied_at
                     else None,
+                    "may_be_published_since": _time(a.publish_consent_at),
+                    "on_the_contest_wall_since": _time(a.on_wall_at),
                 }
                 for a in answers.get(entry.id, [])
             ],
@@ -208,6 +216,19 @@ async def export(participant: Participant, *, now: datetime) -> dict[str, Any]:
             }
             for link in await SignInLink.filter(email__in=addresses).order_by("created_at")
         ],
+        "conversations": await _conversations(participant),
+        "hearing_from_brands": [
+            {
+                "brand": wish.brand.name,
+                "you_ticked": wish.text,
+                "language": wish.locale,
+                "since": _time(wish.given_at),
+                "withdrawn_at": _time(wish.withdrawn_at),
+            }
+            for wish in await BrandOptIn.filter(participant=participant)
+            .select_related("brand")
+            .order_by("id")
+        ],
         "emails": [
             {
                 "kind": message.kind,
@@ -251,8 +272,37 @@ async def delete(participant: Participant) -> None:
         await SignInLink.filter(email__in=addresses).delete()
         await WebSession.filter(participant=participant).delete()
         await Identity.filter(participant=participant).delete()
+        await Conversation.filter(participant=participant).delete()
+        await BrandOptIn.filter(participant=participant).delete()
         await Marketer.filter(participant=participant).update(participant_id=None)
         await participant.delete()
+
+
+async def _conversations(participant: Participant) -> list[dict[str, Any]]:
+    """What the person and the brands wrote to each other: two queries."""
+    talks = (
+        await Conversation.filter(participant=participant).select_related("brand").order_by("id")
+    )
+    said: dict[int, list[ConversationMessage]] = {}
+    for message in await ConversationMessage.filter(conversation__participant=participant).order_by(
+        "id"
+    ):
+        said.setdefault(message.conversation_id, []).append(message)  # type: ignore[attr-defined]
+    return [
+        {
+            "brand": talk.brand.name,
+            "started_at": _time(talk.created_at),
+            "messages": [
+                {
+                    "from": f"{m.signed} ({talk.brand.name})" if m.from_brand else "you",
+                    "text": m.text,
+                    "written_at": _time(m.created_at),
+                }
+                for m in said.get(talk.id, [])
+            ],
+        }
+        for talk in talks
+    ]
 
 
 def _by_entry(rows: list[T]) -> dict[int, list[T]]:

@@ -8,18 +8,24 @@ as they typed them, shown escaped. A marketer's reply is signed with their name.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from contests import audit
+from contests import audit, mail
 from contests.errors import N_, NP_, Conflict, InvalidInput, NotAllowed, NotFound
-from contests.models import Answer, Entry, Marketer, Step
+from contests.links import Links
+from contests.models import Answer, Entry, Marketer, Outbox, Step
+from contests.queries import execute
 from contests.text import has_markup, usable
 
 # A reply is a personal message, not a letter.
 REPLY_MAX = 2000
+# How many answers the console shows at a time.
+PAGE_SIZE = 25
 
 
 async def answers_of(entry: Entry) -> dict[int, Answer]:
@@ -85,13 +91,78 @@ async def save_words(entry: Entry, step: Step, text: str, now: datetime) -> Answ
     return await Answer.get(entry=entry, step=step)
 
 
-async def reply(role: Marketer, answer_id: int, text: str, *, now: datetime) -> Answer:
+@dataclass(frozen=True)
+class StepTally:
+    """How many opinion answers a step has, and how many still wait for a reply."""
+
+    step_id: int
+    answers: int
+    waiting: int
+
+
+async def tallies(contest_id: int) -> dict[int, StepTally]:
+    """Each step's answers and those not replied to yet, in one aggregate query."""
+    rows = await execute(
+        "SELECT a.step_id, COUNT(*), COUNT(*) - COUNT(a.replied_at) FROM answer a "
+        "JOIN step s ON s.id = a.step_id WHERE s.contest_id = ? AND a.text <> '' "
+        "GROUP BY a.step_id",
+        [contest_id],
+    )
+    return {
+        int(row[0]): StepTally(step_id=int(row[0]), answers=int(row[1]), waiting=int(row[2]))
+        for row in rows
+    }
+
+
+async def opinion_answers(
+    contest_id: int,
+    *,
+    step_id: int | None = None,
+    search: str = "",
+    waiting_only: bool = False,
+    before: int | None = None,
+    limit: int = PAGE_SIZE,
+) -> list[Answer]:
+    """A page of a contest's opinion answers, newest first, each with its step and its
+    participant: one query, keyed on the answer's id (``before``: the last id of the
+    previous page), so that the thousandth page costs what the first does. ``search``
+    looks in the words, the reply and the participant's name."""
+    query = (
+        Answer.filter(step__contest_id=contest_id, step__kind="opinion")
+        .exclude(text="")
+        .select_related("step", "entry__participant")
+    )
+    if step_id is not None:
+        query = query.filter(step_id=step_id)
+    if waiting_only:
+        query = query.filter(replied_at__isnull=True)
+    if before is not None:
+        query = query.filter(id__lt=before)
+    if search:
+        query = query.filter(
+            Q(text__icontains=search)
+            | Q(reply__icontains=search)
+            | Q(entry__participant__display_name__icontains=search)
+        )
+    return await query.order_by("-id").limit(limit)
+
+
+async def reply(
+    role: Marketer,
+    answer_id: int,
+    text: str,
+    *,
+    now: datetime,
+    links: Links,
+    contest_id: int | None = None,
+) -> tuple[Answer, Outbox | None]:
     """A marketer's personal reply to a participant's answer, signed with their name (or
-    the brand's, when the console does not know it). A second reply replaces the first,
-    for a typo; the audit log keeps both."""
+    the brand's, when the console does not know it), and the email that takes it to the
+    participant in their language (None when they have no address any more). A second
+    reply replaces the first, for a typo, and is emailed too; the audit log keeps both."""
     answer = (
         await Answer.filter(id=answer_id, step__contest__brand_id=role.brand_id)  # type: ignore[attr-defined]
-        .select_related("step__contest__brand")
+        .select_related("step__contest__brand", "entry__participant")
         .first()
     )
     if answer is None or not answer.text:
@@ -124,8 +195,10 @@ async def reply(role: Marketer, answer_id: int, text: str, *, now: datetime) -> 
     before = answer.reply
     answer.reply, answer.replied_at, answer.replied_by = words, now, role
     answer.replied_by_name = role.name or brand.name
+    message = None
     async with in_transaction():
         await answer.save(update_fields=["reply", "replied_at", "replied_by_id", "replied_by_name"])
+        message = await _email_reply(answer, now, links)
         await audit.record(
             actor=role.email,
             action="answer.replied",
@@ -137,4 +210,29 @@ async def reply(role: Marketer, answer_id: int, text: str, *, now: datetime) -> 
             before=before,
             after=words,
         )
-    return answer
+    return answer, message
+
+
+async def _email_reply(answer: Answer, now: datetime, links: Links) -> Outbox | None:
+    person = answer.entry.participant
+    if person is None or not person.email:
+        return None
+    contest = answer.step.contest
+    return await mail.queue(
+        kind="reply",
+        # Each reply is its own message: a corrected reply is sent again.
+        dedupe_key=f"reply:{answer.id}:{now.isoformat()}",
+        template="reply",
+        to_email=person.email,
+        to_name=person.display_name,
+        locale=answer.entry.locale,
+        now=now,
+        reply_to=contest.brand.reply_to,
+        brand=contest.brand,
+        contest=contest,
+        question=str(answer.step.config.get("question", answer.step.title)),
+        words=answer.text,
+        reply=answer.reply,
+        signed=answer.replied_by_name,
+        contest_url=links.contest(contest.slug),
+    )

@@ -24,6 +24,9 @@ class Links(Protocol):
 
     def verify_email(self, token: str) -> str:
         """Where an emailed link confirms a participant's address."""
+
+    def account(self) -> str:
+        """The participant's account page, with their conversations with brands."""
         ...
 
     def console_sign_in(self, brand_slug: str) -> str:

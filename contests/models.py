@@ -66,6 +66,11 @@ class MarketerRole(StrEnum):
 _ROLE_RANKS = {MarketerRole.VIEWER: 0, MarketerRole.EDITOR: 1, MarketerRole.OWNER: 2}
 
 
+class ReviewDecision(StrEnum):
+    CLEARED = "cleared"
+    DISQUALIFIED = "disqualified"
+
+
 class OutboxStatus(StrEnum):
     PENDING = "pending"
     # Claimed by one worker, which is talking to the SMTP server until ``lease_until``.
@@ -331,6 +336,8 @@ class Entry(Model):
             Index(fields=("contest_id", "device_hash"), name="entry_contest_device"),
             Index(fields=("contest_id", "network_hash"), name="entry_contest_network"),
             Index(fields=("participant_id",), name="entry_participant"),
+            # The dashboard counts a contest's entrants per day from this index alone.
+            Index(fields=("contest_id", "created_at"), name="entry_contest_created"),
         )
 
 
@@ -398,12 +405,17 @@ class Answer(Model):
         "models.Marketer", related_name="replies", null=True, on_delete=fields.SET_NULL
     )
     replied_by_name = fields.CharField(max_length=120, default="")
+    # The participant lets the brand show the answer on the contest page under their
+    # display name (when they said so; None: not, or no longer); the brand chose to.
+    publish_consent_at = fields.DatetimeField(null=True)
+    on_wall_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "answer"
         unique_together = (("entry", "step"),)
-        # The console reads a step's answers newest first, a page at a time.
-        indexes = (("step_id", "created_at"),)
+        # The console reads a step's answers newest first, a page at a time; the contest
+        # page reads the few the brand put on its wall.
+        indexes = (("step_id", "created_at"), Index(fields=("on_wall_at",), name="answer_wall"))
 
 
 class Referral(Model):
@@ -454,6 +466,117 @@ class FraudFlag(Model):
         table = "fraud_flag"
         unique_together = (("entry", "reason"),)
         indexes = (Index(fields=("contest_id", "entry_id"), name="fraud_flag_contest"),)
+
+
+class Review(Model):
+    """A person's decision on a flagged entry: cleared, or disqualified, with the reason."""
+
+    # One per entry, the latest decision: clearing is undone by a later flag (the entry
+    # comes back for review), disqualifying is final. The audit log keeps every decision.
+
+    id = fields.IntField(primary_key=True)
+    contest: fields.ForeignKeyRelation[Contest] = fields.ForeignKeyField(
+        "models.Contest", related_name="reviews", on_delete=fields.CASCADE
+    )
+    entry: fields.OneToOneRelation[Entry] = fields.OneToOneField(
+        "models.Entry", related_name="review", on_delete=fields.CASCADE
+    )
+    decision = fields.CharEnumField(ReviewDecision, max_length=16)
+    reason = fields.TextField(default="")
+    reviewer: fields.ForeignKeyNullableRelation[Marketer] = fields.ForeignKeyField(
+        "models.Marketer", related_name="reviews", null=True, on_delete=fields.SET_NULL
+    )
+    reviewer_name = fields.CharField(max_length=120, default="")
+    decided_at = fields.DatetimeField()
+
+    class Meta:
+        table = "review"
+        indexes = (Index(fields=("contest_id", "decided_at"), name="review_contest"),)
+
+
+class Conversation(Model):
+    """A participant's direct channel with a brand: one thread per person and brand."""
+
+    id = fields.IntField(primary_key=True)
+    # How the participant's pages name the thread: random, never the row's id.
+    public_id = fields.CharField(max_length=32, unique=True, default=random_code)
+    brand: fields.ForeignKeyRelation[Brand] = fields.ForeignKeyField(
+        "models.Brand", related_name="conversations", on_delete=fields.CASCADE
+    )
+    participant: fields.ForeignKeyRelation[Participant] = fields.ForeignKeyField(
+        "models.Participant", related_name="conversations", on_delete=fields.CASCADE
+    )
+    # The contest page the participant first wrote from, if any.
+    contest: fields.ForeignKeyNullableRelation[Contest] = fields.ForeignKeyField(
+        "models.Contest", related_name="conversations", null=True, on_delete=fields.SET_NULL
+    )
+    assigned_to: fields.ForeignKeyNullableRelation[Marketer] = fields.ForeignKeyField(
+        "models.Marketer", related_name="assigned", null=True, on_delete=fields.SET_NULL
+    )
+    # Whether the participant's latest words wait for the brand to read them.
+    unread = fields.BooleanField(default=True)
+    last_message_at = fields.DatetimeField()
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "conversation"
+        unique_together = (("brand", "participant"),)
+        # The inbox: unread first, then the latest; a page at a time.
+        indexes = (
+            Index(
+                fields=("brand_id", "unread", "last_message_at", "id"), name="conversation_inbox"
+            ),
+        )
+
+
+class ConversationMessage(Model):
+    """One message of a conversation, from the participant or from a marketer, by name."""
+
+    id = fields.IntField(primary_key=True)
+    conversation: fields.ForeignKeyRelation[Conversation] = fields.ForeignKeyField(
+        "models.Conversation", related_name="messages", on_delete=fields.CASCADE
+    )
+    from_brand = fields.BooleanField(default=False)
+    marketer: fields.ForeignKeyNullableRelation[Marketer] = fields.ForeignKeyField(
+        "models.Marketer", related_name="messages_sent", null=True, on_delete=fields.SET_NULL
+    )
+    # The marketer's name as it was when they wrote; empty for the participant's.
+    signed = fields.CharField(max_length=120, default="")
+    text = fields.TextField()
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "conversation_message"
+        indexes = (Index(fields=("conversation_id", "id"), name="conversation_message_thread"),)
+
+
+class BrandOptIn(Model):
+    """A participant's wish to hear from a brand after its contests, in the words they ticked."""
+
+    # One per participant and brand; withdrawing keeps the row with its date, so that
+    # the brand's list leaves them out and the record of what they agreed to remains.
+
+    id = fields.IntField(primary_key=True)
+    brand: fields.ForeignKeyRelation[Brand] = fields.ForeignKeyField(
+        "models.Brand", related_name="opt_ins", on_delete=fields.CASCADE
+    )
+    participant: fields.ForeignKeyRelation[Participant] = fields.ForeignKeyField(
+        "models.Participant", related_name="opt_ins", on_delete=fields.CASCADE
+    )
+    # The contest whose entry form they ticked it on.
+    contest: fields.ForeignKeyNullableRelation[Contest] = fields.ForeignKeyField(
+        "models.Contest", related_name="opt_ins", null=True, on_delete=fields.SET_NULL
+    )
+    text = fields.TextField()
+    locale = fields.CharField(max_length=8)
+    given_at = fields.DatetimeField()
+    withdrawn_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "brand_opt_in"
+        unique_together = (("brand", "participant"),)
+        # The brand's list, a batch at a time.
+        indexes = (Index(fields=("brand_id", "withdrawn_at", "id"), name="brand_opt_in_list"),)
 
 
 class Draw(Model):

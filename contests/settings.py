@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     step_client_limit: str = "60/10 minutes"
     beacon_limit: str = "60/minute"
     visit_status_limit: str = "60/minute"
+    message_limit: str = "10/hour"
     queue_name: str = Field(default="gymkana", pattern=r"^[A-Za-z0-9_.:-]+$")
     worker_max_jobs: int = Field(default=50, ge=1)
     worker_poll_delay: float = Field(default=0.05, gt=0)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from contests.errors import N_, InvalidInput
+from contests.errors import N_, NP_, InvalidInput
 
 # C0 and C1 control characters and DEL (TAB, LF and CR are allowed in text of several
 # lines), lone surrogates, which no encoding can store, and U+FFFD, which is what
@@ -78,3 +78,22 @@ def excerpt(value: str, limit: int = 60) -> str:
     message (a flash message lives in the session cookie)."""
     shown = "".join(c if c.isprintable() else "?" for c in value[:limit])
     return shown + "…" if len(value) > limit else shown
+
+
+# What a search may be: a few words, not a document.
+SEARCH_MAX = 100
+
+
+def search_words(raw: str) -> str:
+    """What to look for, on one line; InvalidInput when it is far too long to be a search."""
+    words = " ".join(raw.split())
+    if len(words) > SEARCH_MAX:
+        raise InvalidInput(
+            NP_(
+                "Search for at most %(num)s character.",
+                "Search for at most %(num)s characters.",
+            ),
+            "search_too_long",
+            num=SEARCH_MAX,
+        )
+    return words

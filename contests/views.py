@@ -21,11 +21,14 @@ from contests.models import (
     ContestStatus,
     Draw,
     Entry,
+    EntryStatus,
     Participant,
     Prize,
+    Review,
     Step,
     Winner,
 )
+from contests.review import review_of
 from contests.steps.registry import kind_of
 from contests.tokens import Tokens
 
@@ -50,6 +53,8 @@ class ContestView:
     answers: dict[int, Answer]
     winners: list[Winner]
     my_win: Winner | None
+    # The brand's decision on the viewer's entry, when it was reviewed.
+    review: Review | None = None
 
 
 async def contest_view(
@@ -92,6 +97,9 @@ async def contest_view(
         answers=await answers_of(entry) if entry else {},
         winners=winners,
         my_win=next((w for w in winners if entry and w.entry_id == entry.id), None),  # type: ignore[attr-defined]
+        review=await review_of(entry)
+        if entry and entry.status is EntryStatus.DISQUALIFIED
+        else None,
     )
 
 

@@ -18,15 +18,47 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.async_api import Browser, Page, ViewportSize
 
-from contests import claims, closing, contact, entries, lifecycle, rules
+from contests import (
+    answers,
+    claims,
+    closing,
+    contact,
+    conversations,
+    entries,
+    lifecycle,
+    optin,
+    review,
+    rules,
+    signals,
+    wall,
+)
 from contests.authoring import ContestDraft
 from contests.brands import add_marketer, create_brand, update_look
 from contests.clock import utcnow
-from contests.models import Brand, Contest, Entry, MarketerRole, Participant, Step, Winner
+from contests.models import (
+    Answer,
+    Brand,
+    Contest,
+    Conversation,
+    Entry,
+    MarketerRole,
+    Participant,
+    Step,
+    Winner,
+)
 from contests.settings import Settings
 from contests.steps.qr import QR
 from tests.conftest import Mailbox, eventually
-from tests.factories import LINKS, browser, csrf, email, link_in, participant, sign_in, unique
+from tests.factories import (
+    LINKS,
+    browser,
+    csrf,
+    email,
+    link_in,
+    participant,
+    sign_in,
+    unique,
+)
 from tests.support.axe import axe_script, violations
 from tests.support.gymkana import chromium
 from tests.support.images import stored_logo
@@ -59,6 +91,7 @@ PAGES = [
     "claim-open",
     "claim-claimed",
     "verify-email",
+    "contest-disqualified",
     "draw-closed",
     "draw-drawn",
     "account",
@@ -208,6 +241,44 @@ async def journey(
     not_won = await _drawn_with(brand, person, lambda w: w is None)
     tokens = app.state.gymkana.tokens
 
+    # Reviewed and disqualified, with a reason; and a conversation with the brand, which
+    # every contest page of the brand and the account page show.
+    disqualified = await _contest(brand)
+    marketer = await add_marketer(
+        brand, email("marta"), name="Marta", role=MarketerRole.EDITOR, actor="test", now=utcnow()
+    )
+    await marketer.fetch_related("brand")
+    out = await _take_part(disqualified, person, finish=False)
+    await signals.flag(out, signals.Reason.SAME_DEVICE, utcnow(), at_least=2)
+    await review.disqualify(
+        marketer,
+        disqualified,
+        out.id,
+        "Diez participaciones desde el mismo navegador en un minuto.",
+        now=utcnow(),
+        links=LINKS,
+    )
+    await conversations.write_to_brand(person, brand, "¿Abrís el domingo?", now=utcnow())
+    talk = await Conversation.get(participant=person, brand=brand)
+    await conversations.answer(marketer, talk.id, "¡Sí, de 10 a 14!", now=utcnow(), links=LINKS)
+
+    # On a finished contest's page: Ana's own answer, with the choice to publish it, and
+    # another participant's answer on the wall with the brand's reply.
+    opinion = await Step.get(contest=all_done, kind="opinion")
+    mine = await Entry.get(contest=all_done, participant=person)
+    await answers.save_words(mine, opinion, "Un etíope lavado, por favor.", utcnow())
+    theirs = await entries.enter(
+        all_done, await participant(name="Luis"), consented=True, locale="es", now=utcnow()
+    )
+    await answers.save_words(theirs, opinion, "Más descafeinado, que esté rico.", utcnow())
+    await wall.consent(theirs, opinion, True, now=utcnow())
+    said = await Answer.get(entry=theirs, step=opinion)
+    await answers.reply(marketer, said.id, "¡Apuntado, Luis!", now=utcnow(), links=LINKS)
+    await wall.show(marketer, all_done, said.id, True, now=utcnow())
+
+    # Ana asked to hear from the brand: her account page offers to stop it.
+    await optin.opt_in(person, brand, locale="es", now=utcnow(), contest=entered)
+
     # The shop's poster: a printed QR code of a step of the contest the participant entered.
     printed = await Step.filter(contest=entered, kind="qr").order_by("position").first()
     assert printed is not None
@@ -233,6 +304,7 @@ async def journey(
             "/me/email/" + tokens.sign(contact.PURPOSE, {"p": person.public_id, "e": address}),
             False,
         ),
+        "contest-disqualified": (f"/c/{disqualified.slug}", True),
         "draw-closed": (f"/c/{closed.slug}/draw", True),
         "draw-drawn": (f"/c/{drawn.slug}/draw", True),
         "account": ("/me", True),

@@ -145,7 +145,9 @@ async def test_the_answer_may_change_until_the_brand_replies(
         assert edited.created_at == first.created_at and edited.updated_at > first.updated_at
         assert await Completion.filter(step=step).count() == 1
 
-        await answers.reply(marketer, edited.id, "¡Apuntado! Gracias, de verdad.", now=utcnow())
+        await answers.reply(
+            marketer, edited.id, "¡Apuntado! Gracias, de verdad.", now=utcnow(), links=LINKS
+        )
         page = (await client.get(f"/c/{contest.slug}")).text
         here = step_html(page, step)
         assert "¡Apuntado! Gracias, de verdad." in html.unescape(here)
@@ -184,7 +186,9 @@ async def _answered() -> tuple[Answer, Marketer, Entry]:
 
 async def test_a_reply_is_signed_by_the_marketer_and_audited(database_url: str) -> None:
     answer, marketer, _ = await _answered()
-    await answers.reply(marketer, answer.id, "Thank you, Ana!\nDecaf is coming.", now=utcnow())
+    await answers.reply(
+        marketer, answer.id, "Thank you, Ana!\nDecaf is coming.", now=utcnow(), links=LINKS
+    )
     replied = await Answer.get(id=answer.id)
     assert replied.reply == "Thank you, Ana!\nDecaf is coming."
     assert replied.replied_by_name == "Marta" and replied.replied_at is not None
@@ -201,8 +205,8 @@ async def test_a_second_reply_replaces_the_first_and_the_audit_log_keeps_both(
     database_url: str,
 ) -> None:
     answer, marketer, _ = await _answered()
-    await answers.reply(marketer, answer.id, "Thank you, Aan!", now=utcnow())
-    await answers.reply(marketer, answer.id, "Thank you, Ana!", now=utcnow())
+    await answers.reply(marketer, answer.id, "Thank you, Aan!", now=utcnow(), links=LINKS)
+    await answers.reply(marketer, answer.id, "Thank you, Ana!", now=utcnow(), links=LINKS)
     assert (await Answer.get(id=answer.id)).reply == "Thank you, Ana!"
     logged = await AuditLog.filter(action="answer.replied", brand_id=marketer.brand_id).order_by(  # type: ignore[attr-defined]
         "id"
@@ -227,7 +231,7 @@ async def test_a_reply_that_cannot_be_kept_is_refused_and_nothing_is_recorded(
 ) -> None:
     answer, marketer, _ = await _answered()
     with pytest.raises(InvalidInput) as refused:
-        await answers.reply(marketer, answer.id, reply, now=utcnow())
+        await answers.reply(marketer, answer.id, reply, now=utcnow(), links=LINKS)
     assert message in str(refused.value)
     kept = await Answer.get(id=answer.id)
     assert kept.reply == "" and kept.replied_at is None
@@ -241,7 +245,7 @@ async def test_only_the_brands_own_marketers_reply_and_only_to_words(database_ur
     answer, marketer, entry = await _answered()
     _, stranger = await brand_with_marketer()
     with pytest.raises(NotFound):
-        await answers.reply(stranger, answer.id, "Hello from elsewhere", now=utcnow())
+        await answers.reply(stranger, answer.id, "Hello from elsewhere", now=utcnow(), links=LINKS)
     assert (await Answer.get(id=answer.id)).replied_at is None
     # A quiz's row keeps tries, not words: there is nothing to reply to.
     contest = await Contest.get(id=entry.contest_id).prefetch_related("brand")  # type: ignore[attr-defined]
@@ -252,12 +256,12 @@ async def test_only_the_brands_own_marketers_reply_and_only_to_words(database_ur
         await completion.submit(entry, quiz, {"answer": "Sidamo"}, utcnow(), links=LINKS)
     tries = await Answer.get(entry=entry, step=quiz)
     with pytest.raises(NotFound):
-        await answers.reply(marketer, tries.id, "Nice try", now=utcnow())
+        await answers.reply(marketer, tries.id, "Nice try", now=utcnow(), links=LINKS)
 
 
 async def test_the_participants_export_holds_the_answer_and_the_reply(database_url: str) -> None:
     answer, marketer, entry = await _answered()
-    await answers.reply(marketer, answer.id, "Thank you!", now=utcnow())
+    await answers.reply(marketer, answer.id, "Thank you!", now=utcnow(), links=LINKS)
     await entry.fetch_related("participant")
     assert entry.participant is not None
     exported = await accounts.export(entry.participant, now=utcnow())

@@ -331,7 +331,7 @@ async def test_export_and_deletion_cover_referrals_flags_and_hashes(database_url
     brought_by = await _enter(await _contest_without_referrals(), ana, arrival=Arrival("Z" * 16))
 
     exported = await accounts.export(ana, now=utcnow())
-    assert exported["format"] == "gymkana-account/3"
+    assert exported["format"] == "gymkana-account/4"
     rows = {row["pseudonymous_id"]: row for row in exported["entries"]}
     mine = rows[ana_entry.public_id]
     assert mine["referral_code"] == ana_entry.referral_code

@@ -25,19 +25,24 @@ from contests.tokens import Tokens
 from oauth.flow import SignInFlows, StateStore
 from oauth.providers import environment, load_providers
 from web import demo_qr, errors, health, look, mailbox
+from web.console import answers as console_answers
+from web.console import audience as console_audience
 from web.console import audit as console_audit
 from web.console import brands as console_brands
+from web.console import dashboard as console_dashboard
 from web.console import editor as console_editor
+from web.console import inbox as console_inbox
 from web.console import installation as console_installation
 from web.console import preview as console_preview
 from web.console import qr as console_qr
+from web.console import review as console_review
 from web.console import routes as console
 from web.console import winners as console_winners
 from web.limiter import Limiter
 from web.links import AppLinks
 from web.middleware import SecurityHeaders
 from web.page_cache import KeptPages, KeptPagesMiddleware
-from web.participant import account, contact, referrals
+from web.participant import account, contact, messages, optin, referrals, wall
 from web.participant import claims as participant_claims
 from web.participant import qr as participant_qr
 from web.participant import routes as participant
@@ -73,6 +78,14 @@ def app_routes() -> list[BaseRoute]:
         *console.routes,
         *console_qr.routes,
         *console_winners.routes,
+        *messages.routes,
+        *wall.routes,
+        *optin.routes,
+        *console_answers.routes,
+        *console_review.routes,
+        *console_dashboard.routes,
+        *console_inbox.routes,
+        *console_audience.routes,
         *snippet.routes,
         *health.routes,
         *mailbox.routes,

@@ -40,6 +40,9 @@ class AppLinks:
     def verify_email(self, token: str) -> str:
         return self.absolute("verify_email", token=token)
 
+    def account(self) -> str:
+        return self.absolute("account")
+
     def console_sign_in(self, brand_slug: str) -> str:
         console = self.path("console_brand", brand=brand_slug)
         return f"{self.absolute('login')}?next={quote(console, safe='/')}"

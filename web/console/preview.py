@@ -59,7 +59,9 @@ async def contest_preview(request: Request) -> Response:
         "participant/contest.html",
         view=view,
         contest=contest,
-        # Nobody has entered a preview: no win, no address to confirm.
+        # Nobody has entered a preview: no win, no address to confirm, no conversation.
+        thread=None,
+        wall=[],
         win_state="",
         ask_address=False,
         claim_path="",

@@ -9,7 +9,18 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from contests import chainlog, claims, contact, jobs, referrals, signals, views
+from contests import (
+    chainlog,
+    claims,
+    contact,
+    conversations,
+    jobs,
+    optin,
+    referrals,
+    signals,
+    views,
+    wall,
+)
 from contests.clock import utcnow
 from contests.consent import must_accept_again
 from contests.content import in_language
@@ -72,14 +83,18 @@ async def contest_page(request: Request) -> Response:
 async def _contest_page(request: Request, slug: str) -> Response:
     contest = await views.public_contest(slug)
     tokens = app_state(request).tokens
-    view = await views.contest_view(contest, await viewer(request), tokens, request_locale(request))
+    person = await viewer(request)
+    view = await views.contest_view(contest, person, tokens, request_locale(request))
+    threads = await conversations.threads_of(person, contest.brand) if person else []
     response = await page(
         request,
         "participant/contest.html",
         view=view,
+        thread=threads[0] if threads else None,
+        wall=await wall.wall_of(contest),
         contest=contest,
         win_state=claims.state_of(view.my_win) if view.my_win else "",
-        ask_address=view.entry is not None and contact.needs_address(await viewer(request)),
+        ask_address=view.entry is not None and contact.needs_address(person),
         claim_path=path(request, "claim", token=claims.claim_token(tokens, view.my_win))
         if view.my_win
         else "",
@@ -123,6 +138,14 @@ async def enter_contest(request: Request) -> Response:
         declared_age=_declared_age(form) if contest.min_age else None,
         declared_country=forms.text(form, "country", 2) or None if contest.countries else None,
     )
+    if form.get("hear_from_brand") == "yes":
+        await optin.opt_in(
+            participant,
+            contest.brand,
+            locale=request_locale(request),
+            now=utcnow(),
+            contest=contest,
+        )
     name = participant.display_name or ""
     if on_the_way:
         flash(request, N_("You're in, %(name)s!"), "success", name=name)
@@ -283,6 +306,9 @@ async def my_account(request: Request) -> Response:
         request,
         "participant/account.html",
         rows=rows,
+        writable=await conversations.brands_to_write(participant),
+        opt_ins=await optin.opt_ins_of(participant),
+        threads={t.conversation.brand_id: t for t in await conversations.threads_of(participant)},  # type: ignore[attr-defined]
         identities=await identities_of(participant),
         providers=providers(request),
     )
