@@ -111,7 +111,7 @@ async def _read(contest_id: int) -> None:
 async def _reopen(contest_id: int) -> None:
     """Undo the previous round's close and draw (not timed)."""
     await execute("UPDATE contest SET status = 'live', closed_at = NULL WHERE id = ?", [contest_id])
-    for table in ("winner", "draw", "listed_entry"):
+    for table in ("winner", "draw", "frozen_lines"):
         await execute(f"DELETE FROM {table} WHERE contest_id = ?", [contest_id])
 
 

@@ -19,7 +19,7 @@ from contests.models import (
     Draw,
     Entry,
     EntryStatus,
-    ListedEntry,
+    FrozenLines,
     Step,
 )
 from tests.factories import (
@@ -35,9 +35,10 @@ from web.app import app_links
 
 @pytest.fixture
 def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Batches of two, so that a handful of entries crosses several of them."""
+    """Batches and runs of two, so that a handful of entries crosses several of them."""
     monkeypatch.setattr(frozen, "FILL_BATCH", 2)
-    monkeypatch.setattr(frozen, "READ_BATCH", 2)
+    monkeypatch.setattr(frozen, "LINES_PER_ROW", 2)
+    monkeypatch.setattr(frozen, "ROWS_PER_BATCH", 2)
 
 
 async def _contest_with_every_case() -> Contest:
@@ -99,6 +100,16 @@ async def test_the_frozen_list_follows_the_eligibility_rules_exactly(
     assert record.listed == 5
     entries = [draw.FrozenEntry(p, w) for p, w in listed]
     assert record.list_digest == draw.list_digest(entries)
+    # Three runs of two lines, each found by the pseudonym it holds; nobody else is.
+    assert await FrozenLines.filter(contest=contest).count() == 3
+    for pseudonym, _ in listed:
+        assert await frozen.includes(contest.id, pseudonym)
+        assert not await frozen.includes(contest.id, pseudonym[:-1])
+        assert not await frozen.includes(contest.id, pseudonym + "0")
+    left_out = await Entry.filter(contest=contest).exclude(public_id__in=[p for p, _ in listed])
+    assert len(left_out) == 4
+    for entry in left_out:
+        assert not await frozen.includes(contest.id, entry.public_id)
 
 
 async def test_the_downloaded_certificate_is_the_one_built_in_memory(
@@ -137,7 +148,9 @@ async def test_a_close_cut_short_before_its_list_was_complete_is_finished_by_the
     now = utcnow()
     # As if the process died after closing, with half a list written.
     await Contest.filter(id=contest.id).update(status=ContestStatus.CLOSED, closed_at=now)
-    await ListedEntry.create(contest=contest, pseudonym="left-over", weight=99)
+    await FrozenLines.create(
+        contest=contest, position=0, first_pseudonym="left-over", lines="left-over 99\n"
+    )
 
     winners = await closing.run_draw(contest.id, now, links=app_links(settings))
 
@@ -155,4 +168,4 @@ async def test_a_draw_runs_once_even_when_asked_twice(database_url: Any, setting
     first = await closing.run_draw(contest.id, utcnow(), links=app_links(settings))
     again = await closing.run_draw(contest.id, utcnow(), links=app_links(settings))
     assert len(first) == 2 and again == []
-    assert await ListedEntry.filter(contest=contest).count() == 4
+    assert len(await frozen_list(contest)) == 4
