@@ -24,6 +24,7 @@ from contests.tokens import Tokens
 from oauth.flow import SignInFlows, StateStore
 from oauth.providers import environment, load_providers
 from web import demo_qr, errors, health, mailbox
+from web.console import entrants as console_entrants
 from web.console import qr as console_qr
 from web.console import routes as console
 from web.limiter import Limiter
@@ -53,6 +54,7 @@ def app_routes() -> list[BaseRoute]:
         *account.routes,
         *console.routes,
         *console_qr.routes,
+        *console_entrants.routes,
         *snippet.routes,
         *health.routes,
         *mailbox.routes,

@@ -7,13 +7,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from contests import audit, authoring, closing, jobs, lifecycle, mail, signals
+from contests import audit, authoring, closing, jobs, lifecycle, mail
 from contests.authoring import ContestDraft, StepDraft
 from contests.brands import brands_of, invite_marketer, team, update_domains
 from contests.clock import utcnow
-from contests.entries import progress_of_entries
 from contests.errors import N_, InvalidInput, NotFound
-from contests.models import Contest, Draw, Entry, Marketer, Prize, Step, Winner
+from contests.models import Contest, Draw, Marketer, Prize, Step, Winner
 from contests.steps.registry import KINDS, kind_named
 from web import forms
 from web.console.access import EDITOR, OWNER, VIEWER, actor, contest_for, role_for
@@ -110,8 +109,6 @@ async def create_contest(request: Request) -> Response:
 async def contest_detail(request: Request) -> Response:
     role = await role_for(request, VIEWER)
     contest = await contest_for(request, role)
-    entries = await Entry.filter(contest=contest).prefetch_related("participant").order_by("id")
-    rows = list(zip(entries, await progress_of_entries(entries), strict=True))
     phase = lifecycle.phase(contest, utcnow())
     return await page(
         request,
@@ -120,7 +117,6 @@ async def contest_detail(request: Request) -> Response:
         contest=contest,
         prizes=await Prize.filter(contest=contest).order_by("position"),
         steps=await Step.filter(contest=contest).order_by("position", "id"),
-        rows=rows,
         draw=await Draw.filter(contest=contest).first(),
         winners=await Winner.filter(contest=contest)
         .prefetch_related("entry__participant", "prize")
@@ -129,8 +125,6 @@ async def contest_detail(request: Request) -> Response:
         kinds=KINDS,
         completed=await authoring.completed_step_ids(contest) if not phase.draft else set(),
         public_url=absolute(request, "contest", slug=contest.slug),
-        flags=await signals.flags_by_entry(contest.id),
-        flag_labels=signals.LABELS,
     )
 
 
