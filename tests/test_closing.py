@@ -3,12 +3,16 @@ certificate streams out exactly as one built in memory."""
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from tortoise import transactions
 
-from contests import authoring, closing, draw, frozen
+from contests import authoring, closing, draw, frozen, queries
 from contests.authoring import StepDraft
 from contests.clock import utcnow
 from contests.entries import eligible, record_completion, weight
@@ -170,3 +174,47 @@ async def test_a_draw_runs_once_even_when_asked_twice(database_url: Any, setting
     again = await closing.run_draw(contest.id, utcnow(), links=app_links(settings))
     assert len(first) == 2 and again == []
     assert len(await frozen_list(contest)) == 4
+
+
+async def test_other_writers_get_the_sqlite_lock_between_every_batch_of_a_freeze(
+    database_url: str, small_batches: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL's readers and writers do not lock each other out")
+    contest = await _contest_with_every_case()
+    # Another process's connection, which gives up after a fifth of a second.
+    other = sqlite3.connect(database_url.removeprefix("sqlite://"), timeout=0.2)
+    written: list[str] = []
+
+    def write_elsewhere(after: str) -> None:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute(
+            "INSERT INTO audit_log (actor, action, target, data, created_at) "
+            "VALUES ('other', 'test.write', ?, '{}', '2026-01-01 00:00:00+00:00')",
+            [after],
+        )
+        other.execute("COMMIT")
+        written.append(after)
+
+    real_execute, real_transaction = queries.execute, transactions.in_transaction
+
+    async def read_then_write(sql: str, values: Any = ()) -> list[Any]:
+        rows = await real_execute(sql, values)
+        write_elsewhere("read")
+        return rows
+
+    @asynccontextmanager
+    async def transaction_then_write() -> AsyncIterator[Any]:
+        async with real_transaction() as connection:
+            yield connection
+        write_elsewhere("write")
+
+    monkeypatch.setattr(frozen, "execute", read_then_write)
+    monkeypatch.setattr(frozen, "in_transaction", transaction_then_write)
+    try:
+        assert await closing.close(contest.id, utcnow())
+    finally:
+        monkeypatch.undo()
+        other.close()
+    assert written.count("read") >= 4 and written.count("write") >= 2
+    assert await frozen_list(contest) == await _expected(contest)
