@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from tortoise import connections
+from tortoise.transactions import in_transaction
+
 from contests.entries import weight
 from contests.models import EntryStatus, Step
 from contests.queries import execute
@@ -150,12 +153,20 @@ async def _select(
         where += " AND e.id < ?" if newest_first else " AND e.id > ?"
         values.append(after)
     # Only placeholders and fixed SQL are formatted in: every value is a parameter.
-    rows = await execute(
+    sql = (
         "SELECT e.id, e.public_id, e.status, e.created_at, p.display_name, p.email "  # noqa: S608
         f"FROM entry e LEFT JOIN participant p ON p.id = e.participant_id WHERE {where} "
-        f"ORDER BY e.id {'DESC' if newest_first else 'ASC'} LIMIT ?",
-        [*values, limit],
+        f"ORDER BY e.id {'DESC' if newest_first else 'ASC'} LIMIT ?"
     )
+    if filters.search and connections.get("default").capabilities.dialect == "postgres":
+        # After five runs of one prepared statement PostgreSQL may keep a plan made for
+        # no words in particular, which walks every entry (three times as long at
+        # 100,000 entrants): each search is planned for its own words instead.
+        async with in_transaction():
+            await execute("SET LOCAL plan_cache_mode = force_custom_plan")
+            rows = await execute(sql, [*values, limit])
+    else:
+        rows = await execute(sql, [*values, limit])
     return await _with_progress([tuple(row) for row in rows], steps)
 
 
