@@ -28,14 +28,14 @@ import httpx
 from itsdangerous import TimestampSigner
 from tortoise import Tortoise
 
-from bench.close_draw import _postgres_database
+from bench.close_draw import _drop_postgres_database, _postgres_database
 from contests import authoring, brands, lifecycle
 from contests.authoring import ContestDraft, StepDraft
 from contests.clock import utcnow
 from contests.db import migrate, tortoise_config
 from contests.models import MarketerRole
 from contests.queries import execute
-from contests.settings import load_settings
+from contests.settings import Settings, load_settings
 from oauth import sessions
 from oauth.identities import Profile, sign_in
 from web.app import create_app
@@ -201,6 +201,14 @@ async def main() -> None:
         database_url=await _postgres_database(server),
         queue_name=f"bench-{secrets.token_hex(3)}",
     )
+    try:
+        await run(settings, entrants, rounds)
+    finally:
+        await Tortoise.close_connections()
+        await _drop_postgres_database(server, settings.database_url)
+
+
+async def run(settings: Settings, entrants: int, rounds: int) -> None:
     await migrate(settings.database_url)
     await Tortoise.init(config=tortoise_config(settings.database_url), _enable_global_fallback=True)
     started = time.perf_counter()
