@@ -17,6 +17,7 @@ import asyncio
 import os
 import resource
 import secrets
+import shutil
 import statistics
 import sys
 import tempfile
@@ -112,7 +113,7 @@ async def _read(contest_id: int) -> None:
 async def _reopen(contest_id: int) -> None:
     """Undo the previous round's close and draw (not timed)."""
     await execute("UPDATE contest SET status = 'live', closed_at = NULL WHERE id = ?", [contest_id])
-    for table in ("winner", "draw", "listed_entry"):
+    for table in ("winner", "draw", "frozen_lines"):
         await execute(f"DELETE FROM {table} WHERE contest_id = ?", [contest_id])
 
 
@@ -203,14 +204,31 @@ async def _postgres_database(server: str) -> str:
     return server.rsplit("/", 1)[0] + f"/{name}"
 
 
+async def _drop_postgres_database(server: str, database_url: str) -> None:
+    """Drop a database ``_postgres_database`` made: a million entries take gigabytes."""
+    name = database_url.rsplit("/", 1)[1]
+    admin = await asyncpg.connect(server.replace("postgres://", "postgresql://", 1))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
 def main() -> None:
     entries = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
     folder = Path(tempfile.mkdtemp(prefix="gymkana-bench-"))
-    compare("SQLite", f"sqlite://{folder / 'bench.sqlite3'}", entries, rounds)
+    try:
+        compare("SQLite", f"sqlite://{folder / 'bench.sqlite3'}", entries, rounds)
+    finally:
+        shutil.rmtree(folder)
     server = os.environ.get("BENCH_POSTGRES_URL")
     if server:
-        compare("PostgreSQL", asyncio.run(_postgres_database(server)), entries, rounds)
+        database_url = asyncio.run(_postgres_database(server))
+        try:
+            compare("PostgreSQL", database_url, entries, rounds)
+        finally:
+            asyncio.run(_drop_postgres_database(server, database_url))
     print(f"({WINNERS} winners and their alternates; medians of {rounds} alternating runs)")
 
 

@@ -41,8 +41,7 @@ async def close(contest_id: int, now: datetime, *, actor: str = "system") -> boo
 async def _freeze(contest: Contest, now: datetime, *, actor: str) -> Draw:
     assert contest.closed_at is not None
     required = await ids(Step.filter(contest=contest, required=True).order_by("id"))
-    await frozen.fill(contest.id, contest.closed_at, required)
-    digest, listed = await frozen.digest(contest.id)
+    digest, listed = await frozen.freeze(contest.id, contest.closed_at, required)
     async with in_transaction():
         named = contest.beacon
         if named is not None:

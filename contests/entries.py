@@ -61,12 +61,13 @@ def eligible(status: EntryStatus, required: set[int], done: set[int] | dict[int,
 
 def eligible_lines_sql(required_steps: int) -> str:
     """The same two rules as ``eligible`` and ``weight``, in SQL, for freezing a list of
-    a million entries without bringing them into Python: each eligible entry's
-    (contest, pseudonym, weight), for entries with ids in [?, ?) that entered by the
-    close. Parameters, in order: the close (completions after it do not count), the
-    contest's id, the id range, the close again, the disqualified status, then the
-    required steps' ids and their number. A test holds both versions to the same
-    answers."""
+    a million entries without bringing them into Python: each eligible entry's line of
+    the published list without its line feed ("pseudonym weight", see
+    ``draw.canonical_line``), for entries with ids in [?, ?) that entered by the close.
+    Parameters, in order: the id range, the close (completions after it do not count),
+    the contest's id, the id range again, the close again, the disqualified status,
+    then the required steps' ids and their number. A test holds both versions to the
+    same answers."""
     required = (
         f"HAVING COUNT(CASE WHEN c.step_id IN ({', '.join('?' * required_steps)}) THEN 1 END) = ?"
         if required_steps
@@ -74,10 +75,13 @@ def eligible_lines_sql(required_steps: int) -> str:
     )
     # Only placeholders are formatted in: every value is a parameter.
     return (
-        "SELECT e.contest_id, e.public_id, 1 + COALESCE(SUM(c.points), 0) FROM entry e "  # noqa: S608
-        "LEFT JOIN completion c ON c.entry_id = e.id AND c.completed_at <= ? "
+        "SELECT e.public_id || ' ' || (1 + COALESCE(SUM(c.points), 0)) FROM entry e "  # noqa: S608
+        # The range on the completions too, so that a batch reads its own stretch of
+        # their index instead of every completion of the database.
+        "LEFT JOIN completion c ON c.entry_id = e.id AND c.entry_id >= ? AND c.entry_id < ? "
+        "AND c.completed_at <= ? "
         "WHERE e.contest_id = ? AND e.id >= ? AND e.id < ? AND e.created_at <= ? "
-        f"AND e.status <> ? GROUP BY e.id, e.contest_id, e.public_id {required}"
+        f"AND e.status <> ? GROUP BY e.id, e.public_id {required}"
     )
 
 

@@ -587,7 +587,7 @@ class Draw(Model):
     frozen_at = fields.DatetimeField()
     list_digest = fields.CharField(max_length=64)
     chain_head = fields.CharField(max_length=64)
-    # How many entries the frozen list holds (its lines are ListedEntry rows).
+    # How many entries the frozen list holds (its lines are in FrozenLines).
     listed = fields.IntField(default=0)
     public_randomness = fields.CharField(max_length=200, default="")
     # The named round once fetched and checked (number, signature, randomness); until
@@ -596,7 +596,7 @@ class Draw(Model):
     beacon_problem = fields.CharField(max_length=300, default="")
     beacon_checked_at = fields.DatetimeField(null=True)
     drawn_at = fields.DatetimeField(null=True)
-    # The certificate without its list of entries, which is read from ListedEntry when
+    # The certificate without its list of entries, which is read from FrozenLines when
     # the certificate is downloaded: a million lines are not stored twice.
     certificate: dict[str, object] | None = fields.JSONField(null=True)
 
@@ -604,21 +604,30 @@ class Draw(Model):
         table = "draw"
 
 
-class ListedEntry(Model):
-    """One line of a closed contest's frozen list: a pseudonymous id and its weight."""
+class FrozenLines(Model):
+    """A run of consecutive lines of a closed contest's frozen list, as published."""
 
-    id = fields.BigIntField(primary_key=True)
+    # The list is kept as the text it is published as ("pseudonym weight" and a line
+    # feed per entry, sorted), a few thousand lines a row: a million entries are a few
+    # hundred rows written at close and read back for the draw in a moment, where a row
+    # per entry took longer to write and read than computing the list itself.
+
+    id = fields.IntField(primary_key=True)
     contest: fields.ForeignKeyRelation[Contest] = fields.ForeignKeyField(
-        "models.Contest", related_name="listed_entries", on_delete=fields.CASCADE
+        "models.Contest", related_name="frozen_lines", on_delete=fields.CASCADE
     )
-    # Compared byte by byte (code point order), as the published list is sorted: the
-    # PostgreSQL column has the "C" collation (see its migration).
-    pseudonym = fields.CharField(max_length=32)
-    weight = fields.IntField()
+    # Order of the run in the list, from 0.
+    position = fields.IntField()
+    # The run's first pseudonym, to find the run that would hold a given one: compared
+    # byte by byte (code point order), as the list is sorted, so the PostgreSQL column
+    # has the "C" collation (see its migration).
+    first_pseudonym = fields.CharField(max_length=32)
+    lines = fields.TextField()
 
     class Meta:
-        table = "listed_entry"
-        unique_together = (("contest", "pseudonym"),)
+        table = "frozen_lines"
+        unique_together = (("contest", "position"),)
+        indexes = (Index(fields=("contest_id", "first_pseudonym"), name="frozen_lines_first"),)
 
 
 class Winner(Model):

@@ -3,12 +3,16 @@ certificate streams out exactly as one built in memory."""
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from tortoise import transactions
 
-from contests import authoring, closing, draw, frozen
+from contests import authoring, closing, draw, frozen, queries
 from contests.authoring import StepDraft
 from contests.clock import utcnow
 from contests.entries import eligible, record_completion, weight
@@ -19,7 +23,7 @@ from contests.models import (
     Draw,
     Entry,
     EntryStatus,
-    ListedEntry,
+    FrozenLines,
     Step,
 )
 from tests.factories import (
@@ -35,9 +39,10 @@ from web.app import app_links
 
 @pytest.fixture
 def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Batches of two, so that a handful of entries crosses several of them."""
+    """Batches and runs of two, so that a handful of entries crosses several of them."""
     monkeypatch.setattr(frozen, "FILL_BATCH", 2)
-    monkeypatch.setattr(frozen, "READ_BATCH", 2)
+    monkeypatch.setattr(frozen, "LINES_PER_ROW", 2)
+    monkeypatch.setattr(frozen, "ROWS_PER_BATCH", 2)
 
 
 async def _contest_with_every_case() -> Contest:
@@ -66,9 +71,8 @@ async def _contest_with_every_case() -> Contest:
     await Completion.filter(entry=bonus_late, step=extra).update(completed_at=later)
     for _ in range(3):
         await entrant(contest, complete=True)
-    # A minute, not a second: on a busy machine the entries above can take longer than a
-    # second, and an entry made after the end would silently leave the list.
-    await Contest.filter(id=contest.id).update(ends_at=now + timedelta(minutes=1))
+    # From the moment the entries are in: a slow machine may take seconds to make them.
+    await Contest.filter(id=contest.id).update(ends_at=utcnow() + timedelta(seconds=1))
     return contest
 
 
@@ -101,6 +105,16 @@ async def test_the_frozen_list_follows_the_eligibility_rules_exactly(
     assert record.listed == 5
     entries = [draw.FrozenEntry(p, w) for p, w in listed]
     assert record.list_digest == draw.list_digest(entries)
+    # Three runs of two lines, each found by the pseudonym it holds; nobody else is.
+    assert await FrozenLines.filter(contest=contest).count() == 3
+    for pseudonym, _ in listed:
+        assert await frozen.includes(contest.id, pseudonym)
+        assert not await frozen.includes(contest.id, pseudonym[:-1])
+        assert not await frozen.includes(contest.id, pseudonym + "0")
+    left_out = await Entry.filter(contest=contest).exclude(public_id__in=[p for p, _ in listed])
+    assert len(left_out) == 4
+    for entry in left_out:
+        assert not await frozen.includes(contest.id, entry.public_id)
 
 
 async def test_the_downloaded_certificate_is_the_one_built_in_memory(
@@ -141,7 +155,9 @@ async def test_a_close_cut_short_before_its_list_was_complete_is_finished_by_the
     now = utcnow()
     # As if the process died after closing, with half a list written.
     await Contest.filter(id=contest.id).update(status=ContestStatus.CLOSED, closed_at=now)
-    await ListedEntry.create(contest=contest, pseudonym="left-over", weight=99)
+    await FrozenLines.create(
+        contest=contest, position=0, first_pseudonym="left-over", lines="left-over 99\n"
+    )
 
     winners = await closing.run_draw(contest.id, now, links=app_links(settings))
 
@@ -159,4 +175,48 @@ async def test_a_draw_runs_once_even_when_asked_twice(database_url: Any, setting
     first = await closing.run_draw(contest.id, utcnow(), links=app_links(settings))
     again = await closing.run_draw(contest.id, utcnow(), links=app_links(settings))
     assert len(first) == 2 and again == []
-    assert await ListedEntry.filter(contest=contest).count() == 4
+    assert len(await frozen_list(contest)) == 4
+
+
+async def test_other_writers_get_the_sqlite_lock_between_every_batch_of_a_freeze(
+    database_url: str, small_batches: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL's readers and writers do not lock each other out")
+    contest = await _contest_with_every_case()
+    # Another process's connection, which gives up after a fifth of a second.
+    other = sqlite3.connect(database_url.removeprefix("sqlite://"), timeout=0.2)
+    written: list[str] = []
+
+    def write_elsewhere(after: str) -> None:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute(
+            "INSERT INTO audit_log (actor, action, target, data, created_at) "
+            "VALUES ('other', 'test.write', ?, '{}', '2026-01-01 00:00:00+00:00')",
+            [after],
+        )
+        other.execute("COMMIT")
+        written.append(after)
+
+    real_execute, real_transaction = queries.execute, transactions.in_transaction
+
+    async def read_then_write(sql: str, values: Any = ()) -> list[Any]:
+        rows = await real_execute(sql, values)
+        write_elsewhere("read")
+        return rows
+
+    @asynccontextmanager
+    async def transaction_then_write() -> AsyncIterator[Any]:
+        async with real_transaction() as connection:
+            yield connection
+        write_elsewhere("write")
+
+    monkeypatch.setattr(frozen, "execute", read_then_write)
+    monkeypatch.setattr(frozen, "in_transaction", transaction_then_write)
+    try:
+        assert await closing.close(contest.id, utcnow())
+    finally:
+        monkeypatch.undo()
+        other.close()
+    assert written.count("read") >= 4 and written.count("write") >= 2
+    assert await frozen_list(contest) == await _expected(contest)

@@ -563,7 +563,7 @@ async def test_the_entries_list_shows_each_entrys_steps_chances_and_eligibility(
     finisher = await entrant(contest, name="Fina", complete=True)
     starter = await entrant(contest, name="Sara")
     async with _console(app, mailbox, address) as console:
-        page = page_text(await console.get(f"/console/{brand.slug}/contests/{contest.id}"))
+        page = page_text(await console.get(f"/console/{brand.slug}/contests/{contest.id}/entrants"))
 
     def row(pseudonym: str) -> tuple[str, ...]:
         found = re.search(

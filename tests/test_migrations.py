@@ -47,7 +47,7 @@ def test_a_first_release_keeps_its_data_through_every_migration(
     # Rebuilding a table on SQLite would have cascaded into these, or dropped the index.
     assert after["completions"] == 1
     assert after["one_entry_each"] is True
-    # The frozen list becomes rows, and the stored certificate stops repeating it.
+    # The frozen list becomes runs of lines, and the stored certificate stops repeating it.
     assert after["listed"] == [["Ab", 3], ["b_", 1]]
     assert after["draw"] == {
         "listed": 2,

@@ -31,6 +31,7 @@ from web.console import audit as console_audit
 from web.console import brands as console_brands
 from web.console import dashboard as console_dashboard
 from web.console import editor as console_editor
+from web.console import entrants as console_entrants
 from web.console import inbox as console_inbox
 from web.console import installation as console_installation
 from web.console import preview as console_preview
@@ -86,6 +87,7 @@ def app_routes() -> list[BaseRoute]:
         *console_dashboard.routes,
         *console_inbox.routes,
         *console_audience.routes,
+        *console_entrants.routes,
         *snippet.routes,
         *health.routes,
         *mailbox.routes,

@@ -59,7 +59,8 @@ async def main(url: str) -> dict[str, Any]:
     await migrate(config=tortoise_config(url))
     await close()
     await Tortoise.init(config=tortoise_config(url))
-    from contests.models import Completion, Contest, Draw, Entry, Evidence, ListedEntry, Step
+    from contests import frozen
+    from contests.models import Completion, Contest, Draw, Entry, Evidence, Step
 
     try:
         steps = {s.public_id: s.config for s in await Step.all()}
@@ -86,11 +87,7 @@ async def main(url: str) -> dict[str, Any]:
         except IntegrityError:
             one_entry_each = True
         draw = await Draw.get(id=1)
-        listed = (
-            await ListedEntry.filter(contest_id=2)
-            .order_by("pseudonym")
-            .values_list("pseudonym", "weight")
-        )
+        listed = [line async for batch in frozen.batches(2) for line in batch]
         return {
             "listed": [list(row) for row in listed],
             "draw": {"listed": draw.listed, "certificate": draw.certificate},

@@ -6,11 +6,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from contests import authoring, claims, content, lifecycle, mail, publishing, rules, signals
+from contests import authoring, claims, content, lifecycle, mail, publishing, rules
 from contests.clock import utcnow
-from contests.entries import progress_of_entries
 from contests.i18n import LOCALE_NAMES
-from contests.models import Draw, Entry, Prize, Step, Winner
+from contests.models import Draw, Prize, Step, Winner
 from contests.steps.registry import KINDS
 from web.console.access import VIEWER, contest_for, role_for
 from web.links import absolute
@@ -20,8 +19,6 @@ from web.rendering import page, path
 async def contest_detail(request: Request) -> Response:
     role = await role_for(request, VIEWER)
     contest = await contest_for(request, role)
-    entries = await Entry.filter(contest=contest).prefetch_related("participant").order_by("id")
-    rows = list(zip(entries, await progress_of_entries(entries), strict=True))
     now = utcnow()
     phase = lifecycle.phase(contest, now)
     prizes = await Prize.filter(contest=contest).order_by("position", "id")
@@ -34,7 +31,6 @@ async def contest_detail(request: Request) -> Response:
         contest=contest,
         prizes=prizes,
         steps=steps,
-        rows=rows,
         draw=await Draw.filter(contest=contest).first(),
         winners=await Winner.filter(contest=contest)
         .prefetch_related("entry__participant", "prize")
@@ -43,8 +39,6 @@ async def contest_detail(request: Request) -> Response:
         kinds=KINDS,
         completed=await authoring.completed_step_ids(contest) if not phase.draft else set(),
         public_url=absolute(request, "contest", slug=contest.slug),
-        flags=await signals.flags_by_entry(contest.id),
-        flag_labels=signals.LABELS,
         missing=content.missing(contest, prizes, steps),
         other_languages=content.others(contest.language),
         step_titles={step.id: step.title for step in steps},
