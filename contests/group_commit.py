@@ -43,6 +43,11 @@ class GroupCommit(Generic[Item, Result]):
         self._start()
         return await future
 
+    async def wait(self) -> None:
+        """Until every write started has returned."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
     def _start(self) -> None:
         while self._waiting and self._writing < self._writers:
             batch = self._waiting[: self._max_items]

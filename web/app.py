@@ -35,6 +35,7 @@ from web.participant import routes as participant
 from web.signin import email as email_sign_in
 from web.signin import providers as provider_sign_in
 from web.snippet import routes as snippet
+from web.snippet.beacon import close_beacon_path
 from web.snippet.cors import SnippetCors
 from web.state import AppState
 
@@ -94,10 +95,16 @@ def create_app(
                 ),
                 _queue(state, settings),
             ):
-                yield
+                try:
+                    yield
+                finally:
+                    await close_beacon_path(app)
         else:
             async with _queue(state, settings):
-                yield
+                try:
+                    yield
+                finally:
+                    await close_beacon_path(app)
 
     routes = app_routes()
     middleware = [

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from limits import parse
 from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -56,6 +57,10 @@ class Nudge:
             self._next = first_id
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._send())
+
+    async def wait(self) -> None:
+        if self._task is not None:
+            await self._task
 
     async def _send(self) -> None:
         while self._next is not None:
@@ -99,6 +104,18 @@ class BeaconPath:
         if ids:
             self._nudge(min(ids))
         return stored
+
+    async def close(self) -> None:
+        """Let the writes in flight finish, and their workers be told."""
+        await self.batches.wait()
+        await self._nudge.wait()
+
+
+async def close_beacon_path(app: Starlette) -> None:
+    """At shutdown, before the database and the queue close."""
+    path: BeaconPath | None = getattr(app.state, "beacon_path", None)
+    if path is not None:
+        await path.close()
 
 
 def beacon_path(request: Request) -> BeaconPath:
