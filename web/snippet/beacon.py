@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 
 from limits import parse
-from limits.storage import MemoryStorage
-from limits.strategies import FixedWindowRateLimiter
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -70,6 +69,29 @@ class Nudge:
             )
 
 
+class ClientCounter:
+    """Requests per client address in fixed windows, in this process's memory. (The
+    ``limits`` library's memory storage starts a timer thread to expire its keys, which
+    costs milliseconds per request under load; a window's dictionary is simply dropped
+    when the window ends.)"""
+
+    def __init__(self, rule: str) -> None:
+        item = parse(rule)
+        self._amount = item.amount
+        self._seconds = item.get_expiry()
+        self._window = -1
+        self._counts: dict[str, int] = {}
+
+    def hit(self, client: str) -> bool:
+        """Count one request; False once the client has spent this window's amount."""
+        window = int(time.monotonic() // self._seconds)
+        if window != self._window:
+            self._window, self._counts = window, {}
+        count = self._counts.get(client, 0) + 1
+        self._counts[client] = count
+        return count <= self._amount
+
+
 class BeaconPath:
     """What one web process keeps for the beacon: the facts cache, the batch writer, the
     flood counter and the nudge to the workers."""
@@ -80,13 +102,12 @@ class BeaconPath:
         self.batches: GroupCommit[VisitReport, StoredReport] = GroupCommit(
             self._write, max_items=settings.beacon_batch, writers=settings.beacon_writers
         )
-        self._limit = parse(settings.beacon_limit)
-        self._counter = FixedWindowRateLimiter(MemoryStorage())
+        self._counter = ClientCounter(settings.beacon_limit)
         self._nudge = Nudge(state)
 
     def count(self, client: str) -> None:
         """One report from ``client``; a flood is refused without slowing anyone else."""
-        if not self._counter.hit(self._limit, "beacon", client):
+        if not self._counter.hit(client):
             raise RateLimited(
                 N_("Too many attempts. Wait a few minutes and try again."), "rate_limited"
             )
