@@ -180,24 +180,34 @@ def check_report(
     )
 
 
-def _insert_sql(rows: int, postgres: bool) -> str:
-    # Reports name their entry by its public id: the insert finds it (in the report's
-    # contest) itself, so storing a batch is one statement and one round trip. A nonce
-    # already stored is skipped by the unique index: a replay stores nothing.
-    one = (
-        "(?::text, ?::text, ?::int, ?::int, ?::timestamptz, ?::jsonb)"
-        if postgres
-        else "(?, ?, ?, ?, ?, ?)"
+# Reports name their entry by its public id: the insert finds it (in the report's
+# contest) itself, so storing a batch is one statement and one round trip. A nonce already
+# stored is skipped by the unique index: a replay stores nothing. (Each statement begins
+# with WITH: the database drivers' clients return rows only for statements that do not
+# begin with INSERT.)
+_INSERT = (
+    "INSERT INTO evidence (nonce, entry_id, step_id, reported_at, data, status, reason) "
+    "SELECT report.nonce, entry.id, report.step_id, report.reported_at, report.data, ?, '' "
+    "FROM {reports} JOIN entry ON entry.public_id = report.entry "
+    "AND entry.contest_id = report.contest_id "
+    # SQLite needs a WHERE to read the ON CONFLICT below as the insert's own.
+    "WHERE true ON CONFLICT (nonce) DO NOTHING RETURNING id, nonce"
+)
+# PostgreSQL takes the batch as six arrays: one statement text (prepared once) whatever
+# the batch's size.
+_POSTGRES_INSERT = "WITH stored AS ({insert}) SELECT id, nonce FROM stored".format(  # noqa: S608
+    insert=_INSERT.format(
+        reports="unnest(?::text[], ?::text[], ?::int[], ?::int[], ?::timestamptz[], ?::jsonb[]) "
+        "AS report (nonce, entry, step_id, contest_id, reported_at, data)"
     )
+)
+
+
+def _sqlite_insert(rows: int) -> str:
+    values = ", ".join(["(?, ?, ?, ?, ?, ?)"] * rows)
     return (
-        "WITH report (nonce, entry, step_id, contest_id, reported_at, data) AS "  # noqa: S608
-        f"(VALUES {', '.join([one] * rows)}) "
-        "INSERT INTO evidence (nonce, entry_id, step_id, reported_at, data, status, reason) "
-        "SELECT report.nonce, entry.id, report.step_id, report.reported_at, report.data, ?, '' "
-        "FROM report JOIN entry ON entry.public_id = report.entry "
-        "AND entry.contest_id = report.contest_id "
-        # SQLite needs a WHERE to read the ON CONFLICT below as the insert's own.
-        "WHERE true ON CONFLICT (nonce) DO NOTHING RETURNING id, nonce"
+        f"WITH report (nonce, entry, step_id, contest_id, reported_at, data) AS (VALUES {values}) "
+        + _INSERT.format(reports="report")
     )
 
 
@@ -208,19 +218,21 @@ async def store_reports(reports: Sequence[VisitReport]) -> list[StoredReport]:
     for index, report in enumerate(reports):
         first.setdefault(report.nonce, index)
     unique = [reports[index] for index in first.values()]
-    postgres = connections.get("default").capabilities.dialect == "postgres"
-    values: list[Any] = []
-    for report in unique:
-        values += [
-            report.nonce,
-            report.entry,
-            report.step_id,
-            report.contest_id,
-            report.reported_at,
-            json.dumps(report.data),
-        ]
-    values.append(EvidenceStatus.PENDING.value)
-    rows = await execute(_insert_sql(len(unique), postgres), values)
+    columns = [
+        [r.nonce for r in unique],
+        [r.entry for r in unique],
+        [r.step_id for r in unique],
+        [r.contest_id for r in unique],
+        [r.reported_at for r in unique],
+        [json.dumps(r.data) for r in unique],
+    ]
+    status = EvidenceStatus.PENDING.value
+    if connections.get("default").capabilities.dialect == "postgres":
+        sql, values = _POSTGRES_INSERT, [status, *columns]
+    else:
+        sql = _sqlite_insert(len(unique))
+        values = [*(value for row in zip(*columns, strict=True) for value in row), status]
+    rows = await execute(sql, values)
     stored = {str(row[1]): int(row[0]) for row in rows}
     missing = [report.nonce for report in unique if report.nonce not in stored]
     # Only when something was refused: which of them were replays.
