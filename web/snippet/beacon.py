@@ -164,7 +164,14 @@ async def beacon(request: Request) -> Response:
             N_("The report must be JSON with “token” and “page”."), "bad_beacon"
         ) from None
     payload = visit_reports.read_visit_token(state.tokens, token)
-    facts = await path.facts.get(str(payload.get("s")))
+    try:
+        facts = await path.facts.get(str(payload.get("s")))
+    except Exception as exc:  # noqa: BLE001 - any database failure: refuse, never a 500
+        log.warning("could not read a visit step's facts: %s", exc)
+        raise Unavailable(
+            N_("This is not available for a moment. Please try again in a minute."),
+            "store_unavailable",
+        ) from None
     origin = request.headers.get("origin")
     report = visit_reports.check_report(
         facts, payload, origin=origin, page_url=page_url, now=utcnow()
