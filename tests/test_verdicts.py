@@ -150,9 +150,14 @@ async def test_a_worker_killed_mid_batch_leaves_nothing_half_judged(
         assert 0 < verified < total, "the worker finished before the kill: nothing was shown"
         await _nothing_half_judged(step)
 
-        # Another worker takes what is left; each report is judged once.
-        while (await verdicts.verify_pending(links=LINKS)).judged:
-            pass
+        # Another worker takes what is left (on PostgreSQL, once the database has seen
+        # the killed worker's connection go and released its batch); each report is
+        # judged once.
+        async def all_judged() -> bool:
+            await verdicts.verify_pending(links=LINKS)
+            return (await _counts(step))[0] == 0
+
+        await eventually(all_judged, timeout=60)
         assert await _counts(step) == (0, total, total)
     finally:
         if worker.poll() is None:

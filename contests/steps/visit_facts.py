@@ -11,16 +11,23 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from contests.brands import host_allowed, url_allowed
 from contests.lifecycle import accepting_entries
 from contests.models import Brand, Contest, Step
 from contests.steps.visit import VISIT, VisitSettings
+from contests.urls import host_of
 
 # Steps remembered at once; past it the oldest half is forgotten.
 MAX_STEPS = 10_000
+
+
+# Answers remembered per step (a crowd reports the same page from the same origin), and
+# the longest addresses remembered: memory stays small whatever is sent.
+MAX_ANSWERS = 256
+MAX_REMEMBERED = 600
 
 
 @dataclass(frozen=True)
@@ -30,6 +37,29 @@ class VisitFacts:
     step: Step
     contest: Contest
     settings: VisitSettings
+    _answers: dict[tuple[str | None, str], str] = field(default_factory=dict, compare=False)
+
+    def refusal(self, origin: str | None, page_url: str) -> str:
+        """Why a report from ``origin`` about ``page_url`` is refused ("bad_origin",
+        "bad_page", "wrong_page"), or "" when the site and page are right. Parsing the
+        addresses costs more than the rest of the beacon, and a crowd sends the same few
+        pairs: each answer is kept as long as these facts."""
+        key = (origin, page_url)
+        answer = self._answers.get(key)
+        if answer is None:
+            if not self.origin_allowed(host_of(origin)):
+                answer = "bad_origin"
+            elif not self.page_allowed(page_url):
+                answer = "bad_page"
+            elif not self.settings.shows(page_url):
+                answer = "wrong_page"
+            else:
+                answer = ""
+            if len(page_url) + len(origin or "") <= MAX_REMEMBERED:
+                if len(self._answers) >= MAX_ANSWERS:
+                    self._answers.clear()
+                self._answers[key] = answer
+        return answer
 
     @property
     def brand(self) -> Brand:

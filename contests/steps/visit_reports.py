@@ -28,7 +28,6 @@ from contests.steps.visit import (
 )
 from contests.steps.visit_facts import VisitFacts, load_facts
 from contests.tokens import Tokens
-from contests.urls import host_of
 
 # The evidence table keeps nonces of up to this many characters.
 NONCE_LENGTH = 32
@@ -152,13 +151,12 @@ def check_report(
     what needs the database (the entry, a replay) is left to ``store_reports``."""
     if facts is None:
         raise NotFound(N_("This step no longer exists."), "step_not_found")
-    if not facts.origin_allowed(host_of(origin)):
-        raise NotAllowed(N_("Visits are only counted on the brand's own site."), "bad_origin")
-    if not facts.page_allowed(page_url):
-        raise NotAllowed(N_("Visits are only counted on the brand's own site."), "bad_page")
-    if not facts.settings.shows(page_url):
+    refusal = facts.refusal(origin, page_url)
+    if refusal in ("bad_origin", "bad_page"):
+        raise NotAllowed(N_("Visits are only counted on the brand's own site."), refusal)
+    if refusal:
         raise NotAllowed(
-            N_("This visit counts only on the step's own page: go back to it."), "wrong_page"
+            N_("This visit counts only on the step's own page: go back to it."), refusal
         )
     if not facts.accepting(now):
         raise Conflict(N_("This contest is not open right now."), "not_open")
