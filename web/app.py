@@ -46,6 +46,9 @@ HERE = Path(__file__).resolve().parent
 def app_routes() -> list[BaseRoute]:
     """Every route of the app, named: pages, sign-in, console, snippet, health."""
     return [
+        # First: the beacon and the overlay's questions are the busiest routes, and
+        # Starlette tries routes in order.
+        *snippet.routes,
         *participant.routes,
         *participant_qr.routes,
         *referrals.routes,
@@ -54,7 +57,6 @@ def app_routes() -> list[BaseRoute]:
         *account.routes,
         *console.routes,
         *console_qr.routes,
-        *snippet.routes,
         *health.routes,
         *mailbox.routes,
         *demo_qr.routes,
