@@ -10,7 +10,7 @@ recorded (reports stored), verified, rejected, lost (accepted but not stored, or
 but never judged: must be 0), and the worker's drain rate. Usage:
 
     python -m bench.beacon [--seconds 10] [--rounds 2] [--connections 64]
-                           [--server uvicorn|granian] [--processes 1]
+                           [--server uvicorn|granian] [--processes 1] [--workers 1]
 
 BENCH_POSTGRES_URL names a server where databases can be created (default
 postgres://postgres@127.0.0.1:5432/postgres); BENCH_REDIS_URL the Redis database
@@ -304,13 +304,19 @@ async def _count(database_url: str, sql: str) -> int:
         await connection.close()
 
 
-async def drain(database_url: str, env: dict[str, str], accepted: int) -> dict[str, float]:
-    """Start a worker on the backlog and time it until every report has its verdict."""
+async def drain(database_url: str, env: dict[str, str], workers: int) -> dict[str, float]:
+    """Start ``workers`` worker processes on the backlog and time them until every report
+    has its verdict."""
     pending_sql = "SELECT count(*) FROM evidence WHERE status = 'pending'"
     backlog = await _count(database_url, pending_sql)
-    worker = subprocess.Popen(  # noqa: ASYNC220 - started once, before the timing
-        [sys.executable, "-c", "from web.cli import main; main()", "worker"], env=env, cwd=ROOT
-    )
+    processes = [
+        subprocess.Popen(  # noqa: ASYNC220 - started before the timing
+            [sys.executable, "-c", "from web.cli import main; main()", "worker"],
+            env=env,
+            cwd=ROOT,
+        )
+        for _ in range(workers)
+    ]
     try:
         started = time.monotonic()
         first = None
@@ -324,8 +330,10 @@ async def drain(database_url: str, env: dict[str, str], accepted: int) -> dict[s
             await asyncio.sleep(0.05)
         finished = time.monotonic()
     finally:
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(timeout=30)
+        for worker in processes:
+            worker.send_signal(signal.SIGTERM)
+        for worker in processes:
+            worker.wait(timeout=30)
     judged_from = first or started
     return {
         "backlog": backlog,
@@ -342,6 +350,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--server", choices=("uvicorn", "granian"), default="uvicorn")
     parser.add_argument("--processes", type=int, default=1, help="server processes")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes draining")
     args = parser.parse_args()
 
     wrk = _ensure_wrk()
@@ -401,7 +410,7 @@ def main() -> None:
         accepted = sum(r["statuses"].get(202, 0) for r in gymkana)
         refused = sum(n for r in gymkana for s, n in r["statuses"].items() if s != 202)
         recorded = asyncio.run(_count(database_url, "SELECT count(*) FROM evidence"))
-        result = asyncio.run(drain(database_url, env, accepted))
+        result = asyncio.run(drain(database_url, env, args.workers))
         verified = asyncio.run(
             _count(database_url, "SELECT count(*) FROM evidence WHERE status = 'verified'")
         )
@@ -412,7 +421,7 @@ def main() -> None:
             _count(database_url, f"SELECT count(*) FROM completion WHERE step_id = {visit_step}")
         )
         lost = max(0, accepted - recorded) + (recorded - verified - rejected)
-        print("worker, from the backlog the beacon left:")
+        print(f"{args.workers} worker process(es), from the backlog the beacon left:")
         print(
             f"  accepted {accepted:,}  refused {refused:,}  recorded {recorded:,}  "
             f"verified {verified:,}  rejected {rejected:,}  completions {completions:,}  "
