@@ -13,12 +13,14 @@ from contests.lifecycle import RUNNING
 from contests.links import Links
 from contests.models import Contest, ContestStatus, Draw, Entry, Prize, Step, Winner
 from contests.queries import ids
+from contests.steps import verdicts
 
 DEFAULT_FETCHING = beacon.Fetching()
 
 
 async def close(contest_id: int, now: datetime, *, actor: str = "system") -> bool:
-    """Close a contest and freeze its list; False when it was already closed.
+    """Close a contest and freeze its list (once every report made before the close
+    has its verdict); False when it was already closed.
 
     The close itself is one short transaction; from then on nothing can enter or be
     completed, so the list is filled afterwards in batches and the draw record, which
@@ -34,8 +36,17 @@ async def close(contest_id: int, now: datetime, *, actor: str = "system") -> boo
         contest.status = ContestStatus.CLOSED
         contest.closed_at = min(now, contest.ends_at)
         await contest.save(update_fields=["status", "closed_at"])
-    await _freeze(contest, now, actor=actor)
+    if await settled(contest):
+        await _freeze(contest, now, actor=actor)
     return True
+
+
+async def settled(contest: Contest) -> bool:
+    """Whether every report made before the close has its verdict. Until then the list
+    is not frozen (the draw freezes it later): a backlog of reports at the end must
+    not cost anyone a place in the draw."""
+    assert contest.closed_at is not None
+    return not await verdicts.pending_before(contest.id, contest.closed_at)
 
 
 async def _freeze(contest: Contest, now: datetime, *, actor: str) -> Draw:
@@ -74,6 +85,15 @@ async def _freeze(contest: Contest, now: datetime, *, actor: str) -> Draw:
     return record
 
 
+async def waiting_for_verdicts(contest_id: int) -> bool:
+    """Whether a closed contest's list waits for the verdicts on reports made before
+    its close."""
+    contest = await Contest.get(id=contest_id)
+    if contest.status is not ContestStatus.CLOSED or await Draw.exists(contest_id=contest_id):
+        return False
+    return not await settled(contest)
+
+
 async def close_then_draw(
     queue: jobs.JobQueue | None, queue_name: str, contest_id: int, now: datetime, *, actor: str
 ) -> bool:
@@ -108,6 +128,8 @@ async def run_draw(
     contest = await Contest.get(id=contest_id).prefetch_related("brand")
     record = await Draw.filter(contest=contest).first()
     if record is None and contest.status is ContestStatus.CLOSED:
+        if not await settled(contest):
+            return []
         record = await _freeze(contest, now, actor="system")
     if record is None or record.drawn_at is not None or contest.seed is None:
         return []

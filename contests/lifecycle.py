@@ -57,6 +57,17 @@ def accepting_entries(contest: Contest, now: datetime) -> bool:
     return contest.status is ContestStatus.LIVE and contest.starts_at <= now < contest.ends_at
 
 
+def was_accepting(contest: Contest, at: datetime) -> bool:
+    """Whether the contest was open at ``at``, judged now: evidence reported while it was
+    open still counts when its verdict comes after the close."""
+    if contest.status is ContestStatus.LIVE:
+        return contest.starts_at <= at < contest.ends_at
+    if contest.status in FINISHED:
+        end = contest.closed_at or contest.ends_at
+        return contest.starts_at <= at < min(end, contest.ends_at)
+    return False
+
+
 def require_accepting(contest: Contest, now: datetime) -> None:
     if not accepting_entries(contest, now):
         raise Conflict(N_("This contest is not open right now."), "not_open")

@@ -379,6 +379,7 @@ class Evidence(Model):
 
     class Meta:
         table = "evidence"
+        indexes = (Index(fields=("status", "id"), name="evidence_status"),)
 
 
 class Answer(Model):

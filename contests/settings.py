@@ -47,12 +47,17 @@ class Settings(BaseSettings):
     sign_in_limit: str = "5/15 minutes"
     code_attempt_limit: str = "10/10 minutes"
     step_client_limit: str = "60/10 minutes"
-    beacon_limit: str = "60/minute"
+    beacon_limit: str = "600/minute"
+    beacon_cache_seconds: float = Field(default=2.0, ge=0, le=60)
+    beacon_batch: int = Field(default=500, ge=1, le=2000)
+    beacon_writers: int = Field(default=2, ge=1, le=16)
     visit_status_limit: str = "60/minute"
     message_limit: str = "10/hour"
     queue_name: str = Field(default="gymkana", pattern=r"^[A-Za-z0-9_.:-]+$")
     worker_max_jobs: int = Field(default=50, ge=1)
     worker_poll_delay: float = Field(default=0.05, gt=0)
+    verify_batch: int = Field(default=1000, ge=1, le=5000)
+    verify_jobs: int = Field(default=2, ge=1)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     web_processes: int = Field(default=1, ge=1, le=256)

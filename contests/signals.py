@@ -166,21 +166,43 @@ async def _crowd(entry: Entry, column: str, reason: Reason, threshold: int, now:
 async def completion_arrived(entry: Entry, step: Step, least_seconds: int, now: datetime) -> None:
     """The timing signals of a step just done at ``now``; ``least_seconds`` is the least
     time after entering in which a person could have done it."""
-    taken = now - entry.created_at
-    if taken < timedelta(seconds=least_seconds):
-        await flag(
-            entry,
-            Reason.STEP_TOO_FAST,
-            now,
-            step=step.public_id,
-            seconds=int(taken.total_seconds()),
-            least_seconds=least_seconds,
-        )
     done = await Completion.filter(entry_id=entry.id).count()
-    if done >= RAPID_STEPS and taken < timedelta(seconds=RAPID_SECONDS_PER_STEP * done):
-        await flag(
-            entry, Reason.STEPS_IN_SECONDS, now, steps=done, seconds=int(taken.total_seconds())
+    for reason, details in timing_signals(
+        now - entry.created_at, least_seconds, done, step.public_id
+    ):
+        await flag(entry, reason, now, **details)
+
+
+def timing_signals(
+    taken: timedelta, least_seconds: int, done: int, step_public_id: str
+) -> list[tuple[Reason, dict[str, Any]]]:
+    """The timing signals of a step done ``taken`` after entering, the entry having
+    ``done`` steps done with it: pure, so that a batch of verdicts asks the database
+    only for the flags actually raised."""
+    signals: list[tuple[Reason, dict[str, Any]]] = []
+    if taken < timedelta(seconds=least_seconds):
+        signals.append(
+            (
+                Reason.STEP_TOO_FAST,
+                {
+                    "step": step_public_id,
+                    "seconds": int(taken.total_seconds()),
+                    "least_seconds": least_seconds,
+                },
+            )
         )
+    if done >= RAPID_STEPS and taken < timedelta(seconds=RAPID_SECONDS_PER_STEP * done):
+        signals.append(
+            (Reason.STEPS_IN_SECONDS, {"steps": done, "seconds": int(taken.total_seconds())})
+        )
+    return signals
+
+
+async def flag_entry(
+    entry_id: int, contest_id: int, reason: Reason, now: datetime, details: dict[str, Any]
+) -> None:
+    """``flag`` for an entry known by its ids only."""
+    await _flag(entry_id, contest_id, reason, now, details)
 
 
 async def flags_by_entry(contest_id: int) -> dict[int, list[str]]:

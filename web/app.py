@@ -52,6 +52,7 @@ from web.session import SESSION_COOKIE
 from web.signin import email as email_sign_in
 from web.signin import providers as provider_sign_in
 from web.snippet import routes as snippet
+from web.snippet.beacon import close_beacon_path
 from web.snippet.cors import SnippetCors
 from web.state import AppState
 
@@ -62,6 +63,9 @@ HERE = Path(__file__).resolve().parent
 def app_routes() -> list[BaseRoute]:
     """Every route of the app, named: pages, sign-in, console, snippet, health."""
     return [
+        # First: the beacon and the overlay's questions are the busiest routes, and
+        # Starlette tries routes in order.
+        *snippet.routes,
         *participant.routes,
         *participant_rules.routes,
         *participant_qr.routes,
@@ -88,7 +92,6 @@ def app_routes() -> list[BaseRoute]:
         *console_inbox.routes,
         *console_audience.routes,
         *console_entrants.routes,
-        *snippet.routes,
         *health.routes,
         *mailbox.routes,
         *look.routes,
@@ -139,10 +142,16 @@ def create_app(
                 ),
                 _queue(state, settings),
             ):
-                yield
+                try:
+                    yield
+                finally:
+                    await close_beacon_path(app)
         else:
             async with _queue(state, settings):
-                yield
+                try:
+                    yield
+                finally:
+                    await close_beacon_path(app)
 
     routes = app_routes()
     middleware = [

@@ -42,7 +42,9 @@ class Lane:
 
 LANES = (
     Lane(jobs.SEND_EMAIL, [(tasks.send_email, 30, 3)], clock=True),
-    Lane(jobs.VERIFY_EVIDENCE, [(tasks.verify_evidence, 10, 5)]),
+    # A verification job hands on its backlog after VERIFY_SECONDS; the margin is for
+    # the batch it is in the middle of.
+    Lane(jobs.VERIFY_EVIDENCE, [(tasks.verify_evidence, tasks.VERIFY_SECONDS + 20, 5)]),
     # A million entries close and draw in seconds; the margin is for a slow database.
     Lane(jobs.DRAW_CONTEST, [(tasks.close_contest, 600, 5), (tasks.draw_contest, 600, 5)]),
     # Fetching a contest's brand pages waits on other sites: never in front of mail.
@@ -76,7 +78,11 @@ def worker_options(settings: Settings, links: Links, lane: Lane) -> dict[str, An
         "ctx": {"settings": settings, "links": links},
         "redis_settings": RedisSettings.from_dsn(settings.redis_url),
         "queue_name": jobs.queue_of(settings.queue_name, lane.job),
-        "max_jobs": settings.worker_max_jobs,
+        # Each verification job takes whole batches: a few at once keep the database
+        # busy without fighting over its locks.
+        "max_jobs": settings.verify_jobs
+        if lane.job == jobs.VERIFY_EVIDENCE
+        else settings.worker_max_jobs,
         "poll_delay": settings.worker_poll_delay,
         # Results are not kept: a job id then guards only against the same job
         # being queued twice, and the cron may queue a failed send again later.

@@ -4,21 +4,28 @@ run twice."""
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timedelta
 from typing import Any
+
+from arq import Retry
 
 from contests import beacon, claims, closing, installation, jobs, lifecycle, mail
 from contests.clock import utcnow
 from contests.settings import Settings
-from contests.steps import completion
+from contests.steps import verdicts
 from contests.tokens import Tokens
 from workers.mailer import deliver, mail_domain
 
 log = logging.getLogger("gymkana.worker")
 
 Ctx = dict[str, Any]
-# Evidence still pending after this long lost its job; the tick queues it again.
-STALE_EVIDENCE = timedelta(seconds=30)
+# Evidence still pending after this long lost its job; the tick queues a sweep.
+STALE_EVIDENCE = timedelta(seconds=2)
+# A verification job hands the rest of a long backlog to a fresh job after this long.
+VERIFY_SECONDS = 10
+# How soon a draw waiting for the last reports' verdicts tries again.
+DRAW_RETRY_SECONDS = 1
 # Seconds between the clock's ticks (the cron fires on every multiple of it).
 TICK_PERIOD = 5
 
@@ -32,9 +39,22 @@ async def _enqueue(ctx: Ctx, job: str, object_id: int) -> None:
     await jobs.enqueue(ctx["redis"], _settings(ctx).queue_name, job, object_id)
 
 
-async def verify_evidence(ctx: Ctx, evidence_id: int) -> str:
-    evidence = await completion.verify_evidence(evidence_id, links=ctx["links"])
-    return "missing" if evidence is None else f"{evidence.status} {evidence.reason}".strip()
+async def verify_evidence(ctx: Ctx, wave: int) -> str:
+    """Judge pending reports a batch at a time until none waits. ``wave`` only names the
+    job (the first report of the beacon's batch that queued it): any job takes whatever
+    waits, oldest first, so a lost or late job costs nothing but time."""
+    settings = _settings(ctx)
+    started = time.monotonic()
+    verified = rejected = 0
+    while True:
+        batch = await verdicts.verify_pending(links=ctx["links"], limit=settings.verify_batch)
+        verified, rejected = verified + batch.verified, rejected + batch.rejected
+        if batch.judged < settings.verify_batch:
+            return f"{verified} verified, {rejected} rejected"
+        if time.monotonic() - started > VERIFY_SECONDS:
+            # A long backlog is shared out: the next job may go to another worker.
+            await _enqueue(ctx, jobs.VERIFY_EVIDENCE, wave + 1)
+            return f"{verified} verified, {rejected} rejected, more queued"
 
 
 async def _enqueue_mail(ctx: Ctx, now: datetime) -> None:
@@ -98,6 +118,9 @@ async def draw_contest(ctx: Ctx, contest_id: int) -> str:
     winners = await closing.run_draw(
         contest_id, utcnow(), links=ctx["links"], fetching=beacon.fetching(_settings(ctx))
     )
+    if not winners and await closing.waiting_for_verdicts(contest_id):
+        # Reports made before the close are still being judged: the list waits for them.
+        raise Retry(defer=DRAW_RETRY_SECONDS)
     await claims.tell_due(utcnow(), links=ctx["links"], tokens=_tokens(ctx))
     await _enqueue_mail(ctx, utcnow())
     return f"{len(winners)} drawn"
@@ -129,5 +152,6 @@ async def tick(ctx: Ctx) -> None:
         await _enqueue(ctx, jobs.CLOSE_CONTEST, contest_id)
     await claims.advance(now, links=ctx["links"], tokens=_tokens(ctx))
     await _enqueue_mail(ctx, now)
-    for evidence_id in await completion.pending_evidence(now - STALE_EVIDENCE):
-        await _enqueue(ctx, jobs.VERIFY_EVIDENCE, evidence_id)
+    if await verdicts.any_pending(now - STALE_EVIDENCE):
+        # One sweep per tick slot: a job lost with Redis, or never queued, is made good.
+        await _enqueue(ctx, jobs.VERIFY_EVIDENCE, -(int(now.timestamp()) // TICK_PERIOD))

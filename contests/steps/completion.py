@@ -17,11 +17,11 @@ from contests.entries import (
     require_unlocked,
     tell_if_in_the_draw,
 )
-from contests.errors import N_, InvalidInput, NotAllowed
-from contests.lifecycle import accepting_entries, require_accepting
+from contests.errors import N_, InvalidInput
+from contests.lifecycle import require_accepting
 from contests.links import Links
-from contests.models import Contest, Entry, EntryStatus, Evidence, EvidenceStatus, Step
-from contests.queries import ids
+from contests.models import Contest, Entry, Evidence, Step
+from contests.steps import verdicts
 from contests.steps.kind import Attempt, CompletedBy
 from contests.steps.registry import kind_of
 
@@ -65,33 +65,7 @@ def wrong_answer(step: Step) -> str:
 
 
 async def verify_evidence(evidence_id: int, *, links: Links) -> Evidence | None:
-    """A worker's verdict on reported evidence; running it twice changes nothing."""
-    evidence = await Evidence.filter(id=evidence_id).prefetch_related("entry", "step").first()
-    if evidence is None or evidence.status is not EvidenceStatus.PENDING:
-        return evidence
-    step, entry = evidence.step, evidence.entry
-    contest = await Contest.get(id=step.contest_id)  # type: ignore[attr-defined]
-    reason = ""
-    if entry.status is EntryStatus.DISQUALIFIED:
-        reason = "entry disqualified"
-    elif not accepting_entries(contest, evidence.reported_at):
-        reason = "contest not open at report time"
-    else:
-        reason = kind_of(step).verdict(step, evidence)
-    if not reason:
-        try:
-            require_unlocked(step, await completed_step_ids(entry))
-        except NotAllowed:
-            reason = "step still locked"
-    if reason:
-        evidence.status, evidence.reason = EvidenceStatus.REJECTED, reason
-    else:
-        await _complete(entry, step, evidence.reported_at, links=links)
-        evidence.status = EvidenceStatus.VERIFIED
-    await evidence.save(update_fields=["status", "reason"])
-    return evidence
-
-
-async def pending_evidence(older_than: datetime) -> list[int]:
-    """Evidence a lost job left behind; the worker's clock hands it out again."""
-    return await ids(Evidence.filter(status=EvidenceStatus.PENDING, reported_at__lte=older_than))
+    """A worker's verdict on one report (see ``verdicts.verify_pending``, which judges
+    them in batches); running it twice changes nothing."""
+    await verdicts.verify_pending(links=links, limit=1, only=[evidence_id])
+    return await Evidence.filter(id=evidence_id).first()

@@ -168,7 +168,8 @@
     })();
   }
 
-  function report(info, ui) {
+  function report(info, ui, tries) {
+    tries = tries || 0;
     fetch(base + "/api/beacon", {
       method: "POST",
       mode: "cors",
@@ -178,6 +179,11 @@
       headers: { "Content-Type": "text/plain;charset=UTF-8" },
       body: JSON.stringify({ token: token, page: location.href })
     }).then(function (response) {
+      // 503: nothing was stored for a moment; the same report is sent again.
+      if (response.status === 503 && tries < 4) {
+        setTimeout(function () { report(info, ui, tries + 1); }, 2000 << tries);
+        return;
+      }
       // 409: another tab of this visit reported it first; it is as good.
       if (!response.ok && response.status !== 409) throw response;
       visit.sent = 1;

@@ -14,23 +14,19 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from contests import jobs
 from contests.brands import host_allowed
 from contests.clock import utcnow
-from contests.errors import N_, InvalidInput
 from contests.i18n import gettext_, ngettext_, use_locale
 from contests.models import Brand
 from contests.steps import visit_reports
 from contests.steps.visit_reports import VisitState, VisitStatus
 from contests.urls import host_of
-from web.forms import small_json
 from web.links import absolute
-from web.queue import enqueue
 from web.ratelimit import rate_limit
+from web.snippet.beacon import beacon
 from web.snippet.cors import allow_origin
 from web.state import app_state
 
-MAX_BEACON_BYTES = 4096
 SCRIPT = Path(__file__).resolve().parent / "gymkana.js"
 # The address that names the current version may be kept a year; any other (a tag
 # pasted before an upgrade) an hour, so that pages pick up a new script soon.
@@ -199,32 +195,6 @@ async def visit_status(request: Request) -> Response:
     status, brand = await visit_reports.visit_status(state.tokens, token)
     _let_brand_read(request, brand)
     return JSONResponse(_status_body(status))
-
-
-async def beacon(request: Request) -> Response:
-    """The snippet reports a visit; a worker verifies it before it counts."""
-    state = app_state(request)
-    body = await request.body()
-    if len(body) > MAX_BEACON_BYTES:
-        raise InvalidInput(N_("The report is too large."), "too_large")
-    try:
-        data = small_json(body)
-        token, page_url = str(data["token"]), str(data["page"])
-    except (ValueError, KeyError, TypeError, RecursionError):
-        raise InvalidInput(
-            N_("The report must be JSON with “token” and “page”."), "bad_beacon"
-        ) from None
-    await rate_limit(request, state.settings.beacon_limit, "beacon", token[-24:])
-    evidence, brand = await visit_reports.report_visit(
-        state.tokens,
-        token,
-        origin=request.headers.get("origin"),
-        page_url=page_url,
-        now=utcnow(),
-    )
-    await enqueue(request, jobs.VERIFY_EVIDENCE, evidence.id)
-    _let_brand_read(request, brand)
-    return JSONResponse({"status": "received"}, status_code=202)
 
 
 routes = [
