@@ -31,28 +31,30 @@ import httpx
 
 from contests.draw import utc_text
 
+# quicknet's constants live apart so that settings can name them as defaults without
+# importing this module; they are this module's too.
+from contests.quicknet import (
+    QUICKNET_CHAIN_HASH as QUICKNET_CHAIN_HASH,
+)
+from contests.quicknet import (
+    QUICKNET_GENESIS as QUICKNET_GENESIS,
+)
+from contests.quicknet import (
+    QUICKNET_PERIOD as QUICKNET_PERIOD,
+)
+from contests.quicknet import (
+    QUICKNET_PUBLIC_KEY as QUICKNET_PUBLIC_KEY,
+)
+from contests.quicknet import (
+    QUICKNET_RELAYS as QUICKNET_RELAYS,
+)
+
 if TYPE_CHECKING:
     from contests.settings import Settings
 
 log = logging.getLogger("gymkana.beacon")
 
 SCHEME = "bls-unchained-g1-rfc9380"
-
-# The League of Entropy's quicknet, as its relays describe it at /<chain hash>/info.
-QUICKNET_CHAIN_HASH = "52db9ba70e0cc0f6eaf7803dd07447a1f5477735fd3f661792ba94600c84e971"
-QUICKNET_PUBLIC_KEY = (
-    "83cf0f2896adee7eb8b5f01fcad3912212c437e0073e911fb90022d3e760183c"
-    "8c4b450b6a0a6c3ac6a5776a2d1064510d1fec758c921cc22b0e17e63aaf4bcb"
-    "5ed66304de9cf809bd274ca73bab4af5a6e9c76a4bc09e76eae8991ef5ece45a"
-)
-QUICKNET_PERIOD = 3
-QUICKNET_GENESIS = 1692803367
-QUICKNET_RELAYS = (
-    "https://api.drand.sh",
-    "https://api2.drand.sh",
-    "https://api3.drand.sh",
-    "https://drand.cloudflare.com",
-)
 
 # The demo's own beacon: its secret is written here on purpose, so whoever runs the
 # demo could steer its draws, and every page and certificate that uses it says so.

@@ -214,7 +214,8 @@ async def assign(
         if to is None:
             raise InvalidInput(N_("Choose someone of this brand's team."), "not_in_team")
     async with in_transaction():
-        await Conversation.filter(id=conversation_id).update(assigned_to=to)
+        # By id: Tortoise cannot set a foreign key to None by passing the object.
+        await Conversation.filter(id=conversation_id).update(assigned_to_id=to.id if to else None)
         await audit.record(
             actor=role.email,
             action="conversation.assigned",

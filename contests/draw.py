@@ -401,17 +401,6 @@ def certificate_fields(
     }
 
 
-def verify_certificate(cert: Mapping[str, object]) -> list[str]:
-    """The problems of a certificate of either version (``contests/verify.py`` has the
-    details and the notices worth printing); an empty list means it holds."""
-    if isinstance(cert, Mapping) and cert.get("format") == FORMAT_V2:
-        # Imported here: version 2 checks the beacon, whose module builds on this one.
-        from contests.verify import verify
-
-        return verify(cert).problems
-    return verify_v1(cert)
-
-
 def verify_v1(cert: Mapping[str, object]) -> list[str]:
     """Recompute what a version 1 certificate alone can prove; return the problems found.
 

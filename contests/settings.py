@@ -10,14 +10,14 @@ from urllib.parse import urlsplit
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from contests.beacon import (
+from contests.errors import ConfigurationError
+from contests.quicknet import (
     QUICKNET_CHAIN_HASH,
     QUICKNET_GENESIS,
     QUICKNET_PERIOD,
     QUICKNET_PUBLIC_KEY,
     QUICKNET_RELAYS,
 )
-from contests.errors import ConfigurationError
 
 # Used only with DEMO=true, whose data is throwaway; any real run must set SECRET_KEY.
 DEMO_SECRET_KEY = "demo-only-not-secret-0123456789abcdef"  # noqa: S105

@@ -359,3 +359,11 @@ def _time(cert: Mapping[str, Any], name: str) -> datetime:
     if not _TIME.fullmatch(value):
         raise ValueError(f"the field {name!r} must be a time like 2026-11-25T10:00:00.000000Z")
     return datetime.fromisoformat(value)
+
+
+def verify_certificate(cert: Mapping[str, object]) -> list[str]:
+    """The problems of a certificate of either version; an empty list means it holds
+    (``verify`` also gives the notices worth printing)."""
+    if isinstance(cert, Mapping) and cert.get("format") == draw.FORMAT_V2:
+        return verify(cert).problems
+    return draw.verify_v1(cert)

@@ -26,6 +26,7 @@ from contests.models import (
     FrozenLines,
     Step,
 )
+from contests.verify import verify_certificate
 from tests.factories import (
     LINKS,
     brand_with_marketer,
@@ -126,7 +127,7 @@ async def test_the_downloaded_certificate_is_the_one_built_in_memory(
     assert [w.rank for w in winners] == [1, 2]
 
     downloaded = await published_certificate(contest)
-    assert draw.verify_certificate(downloaded) == []
+    assert verify_certificate(downloaded) == []
     record = await Draw.get(contest=contest).prefetch_related("contest")
     assert record.drawn_at is not None
     fresh = await Contest.get(id=contest.id)
@@ -163,7 +164,7 @@ async def test_a_close_cut_short_before_its_list_was_complete_is_finished_by_the
 
     assert len(winners) == 2
     assert await frozen_list(contest) == await _expected(contest)
-    assert draw.verify_certificate(await published_certificate(contest)) == []
+    assert verify_certificate(await published_certificate(contest)) == []
 
 
 async def test_a_draw_runs_once_even_when_asked_twice(database_url: Any, settings: Any) -> None:

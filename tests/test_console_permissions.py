@@ -14,7 +14,7 @@ import httpx
 import pytest
 from starlette.routing import Route
 
-from contests import brands
+from contests import brands, conversations
 from contests.clock import utcnow
 from contests.models import Brand, Contest, MarketerRole, Prize, Step
 from tests.conftest import Mailbox
@@ -77,6 +77,23 @@ NEEDED: dict[str, MarketerRole] = {
     "console_claim_form": EDITOR,
     "console_disqualify": EDITOR,
     "console_disqualify_post": EDITOR,
+    "console_entrants": VIEWER,
+    "console_export_entrants": EDITOR,
+    "console_dashboard": VIEWER,
+    "console_review": VIEWER,
+    "console_review_disqualify": EDITOR,
+    "console_review_disqualify_post": EDITOR,
+    "console_clear": EDITOR,
+    "console_answers": VIEWER,
+    "console_reply": EDITOR,
+    "console_wall": EDITOR,
+    "console_inbox": VIEWER,
+    "console_conversation": VIEWER,
+    "console_answer": EDITOR,
+    "console_assign": EDITOR,
+    "console_mark_read": EDITOR,
+    "console_opt_ins": VIEWER,
+    "console_export_opt_ins": EDITOR,
 }
 
 
@@ -120,6 +137,11 @@ async def _world() -> World:
     contest = await live_contest(brand)
     step = await added_step(contest, "qr", {}, required=False)
     entry = await entrant(contest)
+    await entry.fetch_related("participant")
+    assert entry.participant is not None
+    message = await conversations.write_to_brand(
+        entry.participant, brand, "¿Abrís el domingo?", now=utcnow()
+    )
     params = {
         "brand": brand.slug,
         "contest": contest.id,
@@ -132,6 +154,10 @@ async def _world() -> World:
         ),
         # No draw yet: a winner's routes answer "no such winner" past the role check.
         "rank": 1,
+        "entry": entry.id,
+        "conversation": message.conversation_id,  # type: ignore[attr-defined]
+        # No opinion step here: an answer's routes answer "no such answer" likewise.
+        "answer": 1,
     }
     return World(brand, contest, step, addresses, params)
 

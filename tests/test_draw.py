@@ -27,8 +27,8 @@ from contests.draw import (
     list_digest,
     new_seed,
     replay_chain,
-    verify_certificate,
 )
+from contests.verify import verify_certificate
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "draw.md"
 

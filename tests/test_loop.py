@@ -11,7 +11,6 @@ import httpx
 
 from contests import closing
 from contests.clock import utcnow
-from contests.draw import verify_certificate
 from contests.models import (
     Completion,
     Contest,
@@ -21,6 +20,7 @@ from contests.models import (
     OutboxStatus,
     Participant,
 )
+from contests.verify import verify_certificate
 from tests.conftest import Mailbox, eventually
 from tests.factories import (
     BRAND_SITE,

@@ -125,10 +125,11 @@ async def test_an_export_does_not_grow_with_the_contests_entered(database_url: s
 
 # What a signed-in participant's contest page may read, whatever they have done and
 # however many take part: the contest, the session with its participant, the entry, its
-# steps, completions and answers, the prizes (seven for a live contest), the winners once
-# drawn, and the referral step when there is one. A query per step, per completion or
-# per entrant raises it past this.
-PARTICIPANT_PAGE_QUERIES = 9
+# steps, completions and answers, the prizes, the conversation with the brand, the wall,
+# whether they are a marketer (ten for a live contest), the winners once drawn, and the
+# referral step when there is one. A query per step, per completion or per entrant
+# raises it past this.
+PARTICIPANT_PAGE_QUERIES = 11
 
 
 async def test_a_participant_s_contest_page_reads_a_bounded_number_of_statements(

@@ -75,7 +75,7 @@ async def disqualify(request: Request) -> Response:
     entry_id: int = request.path_params["entry"]
     request.state.back = path(
         request,
-        "console_confirm_disqualify",
+        "console_review_disqualify",
         brand=role.brand.slug,
         contest=contest.id,
         entry=entry_id,
@@ -117,7 +117,9 @@ routes = [
     Route(
         "/console/{brand:slug}/contests/{contest:rowid}/review", review_page, name="console_review"
     ),
-    Route(f"{_ENTRY}/disqualify", confirm_disqualify, name="console_confirm_disqualify"),
-    Route(f"{_ENTRY}/disqualify", disqualify, methods=["POST"], name="console_disqualify"),
+    Route(f"{_ENTRY}/disqualify", confirm_disqualify, name="console_review_disqualify"),
+    Route(
+        f"{_ENTRY}/disqualify", disqualify, methods=["POST"], name="console_review_disqualify_post"
+    ),
     Route(f"{_ENTRY}/clear", clear, methods=["POST"], name="console_clear"),
 ]
