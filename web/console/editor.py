@@ -179,6 +179,7 @@ async def _contest_form(
         zones=time_zones(),
         languages=LOCALE_NAMES,
         countries=country_names(request_locale(request)),
+        can_edit=role.role.allows(EDITOR),
     )
 
 
@@ -465,7 +466,7 @@ async def _rules_form(
         version=await rules.current(contest),
         error=_error_text(request, error) if error else "",
         languages=LOCALE_NAMES,
-        editable=contest.status in lifecycle.EDITABLE,
+        editable=contest.status in lifecycle.EDITABLE and role.role.allows(EDITOR),
     )
 
 

@@ -11,7 +11,7 @@ from contests.clock import utcnow
 from contests.i18n import LOCALE_NAMES
 from contests.models import Draw, Prize, Step, Winner
 from contests.steps.registry import KINDS
-from web.console.access import VIEWER, contest_for, role_for
+from web.console.access import EDITOR, VIEWER, contest_for, role_for
 from web.links import absolute
 from web.rendering import page, path
 
@@ -28,6 +28,8 @@ async def contest_detail(request: Request) -> Response:
         "console/contest.html",
         brand=role.brand,
         role=role,
+        # A viewer reads the page without the forms their role may not send.
+        can_edit=role.role.allows(EDITOR),
         contest=contest,
         prizes=prizes,
         steps=steps,
