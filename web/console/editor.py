@@ -529,6 +529,21 @@ async def publish(request: Request) -> Response:
     return redirect(_back_to(request, role, contest))
 
 
+async def draw_randomness(request: Request) -> Response:
+    role, contest, form = await _change(request, "#randomness")
+    without = forms.checkbox(form, "without_beacon")
+    await publishing.choose_beacon(contest, without=without, actor=actor(role), now=utcnow())
+    if without:
+        flash(
+            request,
+            N_("This contest will be drawn without a public beacon: its pages will say so."),
+            "success",
+        )
+    else:
+        flash(request, N_("This contest will be drawn with a public beacon."), "success")
+    return redirect(_back_to(request, role, contest, "#randomness"))
+
+
 async def move_end(request: Request) -> Response:
     role, contest, form = await _change(request, "")
     ends_at = forms.local_datetime(form, "ends_at", contest.timezone)
@@ -577,6 +592,12 @@ routes = [
     Route(CONTEST + "/rules", rules_page, name="console_rules"),
     Route(CONTEST + "/rules", save_rules, methods=["POST"], name="console_save_rules"),
     Route(CONTEST + "/publish", publish, methods=["POST"], name="console_publish"),
+    Route(
+        CONTEST + "/randomness",
+        draw_randomness,
+        methods=["POST"],
+        name="console_draw_randomness",
+    ),
     Route(CONTEST + "/end", move_end, methods=["POST"], name="console_move_end"),
     Route(CONTEST + "/close", close_now, methods=["POST"], name="console_close"),
 ]

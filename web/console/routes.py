@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from contests import authoring, claims, content, lifecycle, mail, publishing, rules
+from contests import authoring, beacon, claims, content, lifecycle, mail, publishing, rules
 from contests.clock import utcnow
 from contests.i18n import LOCALE_NAMES
 from contests.models import Draw, Prize, Step, Winner
@@ -14,6 +14,7 @@ from contests.steps.registry import KINDS
 from web.console.access import EDITOR, VIEWER, contest_for, role_for
 from web.links import absolute
 from web.rendering import page, path
+from web.state import app_state
 
 
 async def contest_detail(request: Request) -> Response:
@@ -49,6 +50,7 @@ async def contest_detail(request: Request) -> Response:
         rules_version=await rules.current(contest),
         preview_url=path(request, "console_preview", brand=role.brand.slug, contest=contest.id),
         shortfall=await claims.shortfall(contest),
+        beacon_available=beacon.configured(app_state(request).settings, now) is not None,
     )
 
 
