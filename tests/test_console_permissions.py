@@ -76,8 +76,25 @@ NEEDED: dict[str, MarketerRole] = {
     "console_preview": VIEWER,
     "console_winners": VIEWER,
     "console_claim_form": EDITOR,
+    # Also the name of the review's disqualification (POST), which needs EDITOR too.
     "console_disqualify": EDITOR,
     "console_disqualify_post": EDITOR,
+    "console_dashboard": VIEWER,
+    "console_entrants": VIEWER,
+    "console_export_entrants": EDITOR,
+    "console_review": VIEWER,
+    "console_confirm_disqualify": EDITOR,
+    "console_clear": EDITOR,
+    "console_answers": VIEWER,
+    "console_reply": EDITOR,
+    "console_wall": EDITOR,
+    "console_inbox": VIEWER,
+    "console_conversation": VIEWER,
+    "console_answer": EDITOR,
+    "console_assign": EDITOR,
+    "console_mark_read": EDITOR,
+    "console_opt_ins": VIEWER,
+    "console_export_opt_ins": EDITOR,
 }
 
 
@@ -133,6 +150,10 @@ async def _world() -> World:
         ),
         # No draw yet: a winner's routes answer "no such winner" past the role check.
         "rank": 1,
+        "entry": entry.id,
+        # None yet: these routes answer "not found" past the role check.
+        "conversation": 1,
+        "answer": 1,
     }
     return World(brand, contest, step, addresses, params)
 
