@@ -76,7 +76,6 @@ NEEDED: dict[str, MarketerRole] = {
     "console_preview": VIEWER,
     "console_winners": VIEWER,
     "console_claim_form": EDITOR,
-    # Also the name of the review's disqualification (POST), which needs EDITOR too.
     "console_disqualify": EDITOR,
     "console_disqualify_post": EDITOR,
     "console_dashboard": VIEWER,
@@ -84,6 +83,7 @@ NEEDED: dict[str, MarketerRole] = {
     "console_export_entrants": EDITOR,
     "console_review": VIEWER,
     "console_confirm_disqualify": EDITOR,
+    "console_disqualify_entry": EDITOR,
     "console_clear": EDITOR,
     "console_answers": VIEWER,
     "console_reply": EDITOR,

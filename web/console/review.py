@@ -118,6 +118,6 @@ routes = [
         "/console/{brand:slug}/contests/{contest:rowid}/review", review_page, name="console_review"
     ),
     Route(f"{_ENTRY}/disqualify", confirm_disqualify, name="console_confirm_disqualify"),
-    Route(f"{_ENTRY}/disqualify", disqualify, methods=["POST"], name="console_disqualify"),
+    Route(f"{_ENTRY}/disqualify", disqualify, methods=["POST"], name="console_disqualify_entry"),
     Route(f"{_ENTRY}/clear", clear, methods=["POST"], name="console_clear"),
 ]
