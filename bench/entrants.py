@@ -48,12 +48,13 @@ PEOPLE = (
     "created_at) SELECT 'bench' || i, 'Person ' || i, 'person' || i || '@example.com', TRUE, "
     "'es', ? FROM generate_series(1, ?) AS i"
 )
+# One entrant in fifty declares Portugal, the rest Spain.
 ENTRIES = (
     "INSERT INTO entry (contest_id, participant_id, public_id, referral_code, status, locale, "
-    "consent_version, consented_at, chain_hash, created_at) SELECT ?, p.id, "
+    "consent_version, consented_at, chain_hash, created_at, declared_country) SELECT ?, p.id, "
     "substr(md5(random()::text), 1, 16) || p.id, substr(md5(random()::text), 1, 20) || p.id, "
-    "'active', 'es', '1', ?, 'h', ? FROM participant p WHERE p.public_id LIKE 'bench%' "
-    "ORDER BY p.id"
+    "'active', 'es', '1', ?, 'h', ?, CASE WHEN p.id % 50 = 0 THEN 'PT' ELSE 'ES' END "
+    "FROM participant p WHERE p.public_id LIKE 'bench%' ORDER BY p.id"
 )
 
 
@@ -69,7 +70,13 @@ async def seed(entrants: int) -> tuple[int, str, str]:
     )
     contest = await authoring.create_contest(
         brand,
-        ContestDraft("Bench contest", "", now - timedelta(minutes=1), now + timedelta(days=1)),
+        ContestDraft(
+            "Bench contest",
+            "",
+            now - timedelta(minutes=1),
+            now + timedelta(days=1),
+            countries=("ES", "PT"),
+        ),
         actor="bench",
         now=now,
     )
@@ -149,6 +156,9 @@ async def compare(
         "search, nobody matches": {"q": "nobody-at-all"},
         "in the draw": {"eligible": "yes"},
         "flagged, last step done": {"flagged": "yes", "step": "0"},
+        "country, 49 in 50 (Spain)": {"country": "ES"},
+        "country, 1 in 50 (Portugal)": {"country": "PT"},
+        "Portugal, in the draw": {"country": "PT", "eligible": "yes"},
     }
     step_ids = await execute(
         "SELECT id FROM step WHERE contest_id = ? ORDER BY position, id", [contest_id]

@@ -6,8 +6,8 @@ entries, then their completions and flags by the page's own ids (a bounded list)
 export walks the same rows oldest first, a batch at a time, so that a million entrants
 stream out in constant memory.
 
-Filters are clauses on the entry: adding one (a declared country, when entries have it)
-is a field of ``EntrantFilter`` and a clause in ``_where``.
+Filters are clauses on the entry: adding one is a field of ``EntrantFilter`` and a
+clause in ``_where``.
 """
 
 from __future__ import annotations
@@ -38,10 +38,12 @@ class EntrantFilter:
     step: int | None = None  # the id of a step they have done
     flagged: bool | None = None
     eligible: bool | None = None  # in the draw as things stand now
+    # The two-letter code the entrant declared, for a contest that asks for one.
+    country: str = ""
 
     @property
     def active(self) -> bool:
-        return bool(self.search) or any(
+        return bool(self.search or self.country) or any(
             value is not None for value in (self.step, self.flagged, self.eligible)
         )
 
@@ -59,6 +61,7 @@ class EntrantRow:
     unverified_points: int  # of steps done on the participant's word (shares)
     eligible: bool
     flags: list[str]
+    country: str = ""  # declared at entry; empty when the contest did not ask
 
     @property
     def chances(self) -> int:
@@ -119,6 +122,9 @@ def _where(contest_id: int, filters: EntrantFilter, steps: _Steps) -> tuple[str,
             "EXISTS (SELECT 1 FROM completion c WHERE c.entry_id = e.id AND c.step_id = ?)"
         )
         values.append(filters.step)
+    if filters.country:
+        clauses.append("e.declared_country = ?")
+        values.append(filters.country)
     if filters.flagged is not None:
         negation = "" if filters.flagged else "NOT "
         flagged = "EXISTS (SELECT 1 FROM fraud_flag f WHERE f.entry_id = e.id)"
@@ -154,7 +160,8 @@ async def _select(
         values.append(after)
     # Only placeholders and fixed SQL are formatted in: every value is a parameter.
     sql = (
-        "SELECT e.id, e.public_id, e.status, e.created_at, p.display_name, p.email "  # noqa: S608
+        "SELECT e.id, e.public_id, e.status, e.created_at, p.display_name, p.email, "  # noqa: S608
+        "e.declared_country "
         f"FROM entry e LEFT JOIN participant p ON p.id = e.participant_id WHERE {where} "
         f"ORDER BY e.id {'DESC' if newest_first else 'ASC'} LIMIT ?"
     )
@@ -207,7 +214,7 @@ async def _with_progress(rows: list[tuple[Any, ...]], steps: _Steps) -> list[Ent
     ):
         flags.setdefault(int(r[0]), []).append(str(r[1]))
     result = []
-    for entry_id, public_id, status, created_at, name, email in rows:
+    for entry_id, public_id, status, created_at, name, email, country in rows:
         count, points, required_done, unverified_points = done.get(entry_id, (0, 0, 0, 0))
         entry_status = EntryStatus(status)
         result.append(
@@ -224,6 +231,7 @@ async def _with_progress(rows: list[tuple[Any, ...]], steps: _Steps) -> list[Ent
                 eligible=entry_status is not EntryStatus.DISQUALIFIED
                 and required_done == len(steps.required),
                 flags=flags.get(int(entry_id), []),
+                country=str(country or ""),
             )
         )
     return result

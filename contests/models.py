@@ -216,6 +216,9 @@ class Contest(Model):
     # ``Network.describe``) plus the round and its time. None: a draw without a beacon,
     # which the organiser could have steered and every public page says so.
     beacon: dict[str, Any] | None = fields.JSONField(null=True)
+    # Chosen in the console before publishing: this contest names no beacon round even
+    # where the deployment has one, so its draw rests on the committed seed alone.
+    draw_without_beacon = fields.BooleanField(default=False)
     # How many entries there are, raised with the chain head as each entry joins: the
     # contest page shows it without counting the entries.
     entry_count = fields.IntField(default=0)
@@ -338,6 +341,8 @@ class Entry(Model):
             Index(fields=("participant_id",), name="entry_participant"),
             # The dashboard counts a contest's entrants per day from this index alone.
             Index(fields=("contest_id", "created_at"), name="entry_contest_created"),
+            # The console's entrants filtered by declared country, newest first.
+            Index(fields=("contest_id", "declared_country", "id"), name="entry_contest_country"),
         )
 
 

@@ -1,12 +1,15 @@
 """Whether a draft is ready to publish, with everything it still lacks listed at once,
-and publishing it with its rules."""
+publishing it with its rules, and the organiser's choice, before that, of a draw
+without a public beacon."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from contests import beacon, lifecycle, rules
+from tortoise.transactions import in_transaction
+
+from contests import audit, beacon, lifecycle, rules
 from contests.errors import N_, Conflict
 from contests.models import Contest, ContestStatus, Prize, Step
 
@@ -55,12 +58,44 @@ async def publish(
 ) -> None:
     """Publish a ready draft; a contest whose marketer wrote no rules gets the template's,
     so every consent names a version that exists. ``network`` and ``margin_seconds``
-    name the beacon round, as in ``lifecycle.publish``."""
+    name the beacon round, as in ``lifecycle.publish``; a contest whose organiser chose
+    to draw without a beacon names none, whatever ``network`` says."""
     if await problems(contest, now):
         raise Conflict(
             N_("The contest is not ready to publish yet: see what is missing."), "not_ready"
         )
+    # Read again: the choice may have changed since this contest was loaded.
+    if await Contest.filter(id=contest.id, draw_without_beacon=True).exists():
+        network = None
     await rules.ensure(contest, actor=actor, now=now)
     await lifecycle.publish(
         contest, actor=actor, now=now, network=network, margin_seconds=margin_seconds
     )
+
+
+async def choose_beacon(contest: Contest, *, without: bool, actor: str, now: datetime) -> None:
+    """Whether the draft will be drawn without a public beacon. Without one, the result
+    rests on the seed the organiser commits to, so they could steer it: the choice is
+    off unless made here, only before publishing, and the audit log keeps who made it."""
+    if contest.draw_without_beacon is without:
+        return
+    async with in_transaction():
+        # Conditional on the draft, so that a contest published meanwhile keeps the
+        # randomness it committed to.
+        chosen = await Contest.filter(id=contest.id, status=ContestStatus.DRAFT).update(
+            draw_without_beacon=without
+        )
+        if not chosen:
+            raise Conflict(
+                N_("The contest is published: how its draw is made can no longer change."),
+                "already_published",
+            )
+        await audit.record(
+            actor=actor,
+            action="contest.draw_randomness",
+            brand=contest.brand,
+            target=contest.slug,
+            now=now,
+            without_beacon=without,
+        )
+    contest.draw_without_beacon = without

@@ -178,6 +178,15 @@ async def after_redirect(client: httpx.AsyncClient, response: httpx.Response) ->
     return page_text(await client.get(response.headers["location"]))
 
 
+async def answer_to(client: httpx.AsyncClient, response: httpx.Response) -> str:
+    """What the person reads after sending a form: the page it sends them on to, or the
+    form shown again, refused, with what they typed and the reason."""
+    if response.status_code == 303:
+        return await after_redirect(client, response)
+    assert 400 <= response.status_code < 500, response.text
+    return page_text(response)
+
+
 async def participant(
     *, name: str = "", locale: str = "es", address: str | None = None
 ) -> Participant:

@@ -35,6 +35,7 @@ from tests.factories import (
     BRAND_SITE,
     LINKS,
     after_redirect,
+    answer_to,
     brand_and_marketer_address,
     brand_with_marketer,
     csrf,
@@ -258,7 +259,7 @@ async def test_a_visit_step_cannot_lead_off_the_brands_site(
                 "dwell_seconds": "0",
             },
         )
-        text = await after_redirect(console, response)
+        text = await answer_to(console, response)
         assert f"A visit step must lead to a page of the brand's site ({BRAND_SITE})" in text
     assert not await Step.filter(contest=contest).exists()
 
@@ -274,7 +275,7 @@ async def test_prizes_cannot_be_added_once_published(
             f"{path}/prizes",
             data={"csrf_token": await csrf(console, path), "name": "A late car", "quantity": "1"},
         )
-        assert "Prizes are fixed once the contest is published." in await after_redirect(
+        assert "Prizes are fixed once the contest is published." in await answer_to(
             console, response
         )
     assert await Prize.filter(contest=contest).count() == 1
@@ -447,9 +448,7 @@ async def test_a_step_following_a_step_too_large_to_exist_is_refused(
                 "unlocks_after": "99999999999",
             },
         )
-        assert "The step it follows is not in this contest." in await after_redirect(
-            console, response
-        )
+        assert "The step it follows is not in this contest." in await answer_to(console, response)
     assert not await Step.filter(contest=contest).exists()
 
 

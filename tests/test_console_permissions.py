@@ -54,6 +54,7 @@ NEEDED: dict[str, MarketerRole] = {
     "console_move_step": EDITOR,
     "console_referral_leaderboard": EDITOR,
     "console_publish": EDITOR,
+    "console_draw_randomness": EDITOR,
     "console_move_end": EDITOR,
     "console_close": EDITOR,
     "console_installation": VIEWER,

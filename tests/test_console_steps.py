@@ -19,7 +19,7 @@ from tests.conftest import Mailbox
 from tests.factories import (
     LINKS,
     added_step,
-    after_redirect,
+    answer_to,
     brand_and_marketer_address,
     brand_with_marketer,
     csrf,
@@ -56,7 +56,7 @@ async def _post(
     response = await console.post(
         f"{page}/steps/{step.id}/{action}", data={"csrf_token": await csrf(console, page), **data}
     )
-    return await after_redirect(console, response)
+    return await answer_to(console, response)
 
 
 def _settings(step: Step, **changes: str) -> dict[str, str]:

@@ -33,6 +33,7 @@ from contests.models import (
 from tests.conftest import Mailbox
 from tests.factories import (
     after_redirect,
+    answer_to,
     brand_and_marketer_address,
     brand_with_marketer,
     browser,
@@ -310,7 +311,7 @@ async def test_prizes_are_deleted_and_reordered_in_a_draft_only(
         await publishing.publish(contest, actor="test", now=utcnow())
         prize = await Prize.get(contest=contest)
         refused = await console.post(f"{path}/prizes/{prize.id}/delete", data={"csrf_token": token})
-        assert "its prizes can no longer be deleted" in await after_redirect(console, refused)
+        assert "its prizes can no longer be deleted" in await answer_to(console, refused)
         renamed = await console.post(
             f"{path}/prizes/{prize.id}",
             data={"csrf_token": token, "name": "Café", "name_en": "Coffee", "quantity": "1"},
@@ -320,7 +321,7 @@ async def test_prizes_are_deleted_and_reordered_in_a_draft_only(
             f"{path}/prizes/{prize.id}",
             data={"csrf_token": token, "name": "Café", "quantity": "5"},
         )
-        assert "quantity can no longer change" in await after_redirect(console, more)
+        assert "quantity can no longer change" in await answer_to(console, more)
     await prize.refresh_from_db()
     assert (prize.name, prize.texts["en"]["name"], prize.quantity) == ("Café", "Coffee", 1)
 
@@ -341,7 +342,7 @@ async def test_a_required_step_added_to_a_live_contest_needs_a_confirmation(
         page = page_text(await console.get(path))
         assert "I understand, add it as required." in page
         refused = await console.post(f"{path}/steps", data=form)
-        assert "takes out of the draw everyone" in await after_redirect(console, refused)
+        assert "takes out of the draw everyone" in await answer_to(console, refused)
         assert not await Step.filter(contest=contest, title="Share it").exists()
         added = await console.post(f"{path}/steps", data={**form, "confirm_required": "on"})
         assert "Step added." in await after_redirect(console, added)

@@ -28,6 +28,7 @@ from contests.models import Contest, ContestStatus, Marketer, Prize, Step
 from contests.steps.registry import kind_named
 from web import forms
 from web.console.access import EDITOR, VIEWER, actor, contest_for, role_for
+from web.console.routes import contest_page
 from web.errors import status_of
 from web.rendering import page, path, redirect
 from web.session import checked_form, flash, request_locale
@@ -179,6 +180,7 @@ async def _contest_form(
         zones=time_zones(),
         languages=LOCALE_NAMES,
         countries=country_names(request_locale(request)),
+        can_edit=role.role.allows(EDITOR),
     )
 
 
@@ -259,17 +261,35 @@ def _other_texts(form: FormData, main: str, sizes: dict[str, int]) -> dict[str, 
 _PRIZE_SIZES = {"name": 160, "description": 2000}
 
 
+async def _refused(
+    request: Request,
+    role: Marketer,
+    contest: Contest,
+    form: FormData,
+    refused: str,
+    error: GymkanaError,
+) -> Response:
+    """The contest page again, the refused form open with what was typed in it."""
+    typed = {
+        key: value for key, value in form.items() if isinstance(value, str) and key != "csrf_token"
+    }
+    return await contest_page(request, role, contest, refused=refused, typed=typed, error=error)
+
+
 async def add_prize(request: Request) -> Response:
     role, contest, form = await _change(request, "#prizes")
-    await authoring.add_prize(
-        contest,
-        name=forms.text(form, "name", 160),
-        description=forms.text(form, "description", 2000, multiline=True),
-        quantity=forms.integer(form, "quantity", 1),
-        texts=_other_texts(form, contest.language, _PRIZE_SIZES),
-        actor=actor(role),
-        now=utcnow(),
-    )
+    try:
+        await authoring.add_prize(
+            contest,
+            name=forms.text(form, "name", 160),
+            description=forms.text(form, "description", 2000, multiline=True),
+            quantity=forms.integer(form, "quantity", 1),
+            texts=_other_texts(form, contest.language, _PRIZE_SIZES),
+            actor=actor(role),
+            now=utcnow(),
+        )
+    except (InvalidInput, Conflict) as error:
+        return await _refused(request, role, contest, form, "add-prize", error)
     flash(request, N_("Prize added."), "success")
     return redirect(_back_to(request, role, contest, "#prizes"))
 
@@ -289,16 +309,19 @@ async def _prize_form(request: Request) -> tuple[Marketer, Contest, Prize, FormD
 
 async def edit_prize(request: Request) -> Response:
     role, contest, prize, form = await _prize_form(request)
-    await authoring.edit_prize(
-        contest,
-        prize.id,
-        name=forms.text(form, "name", 160),
-        description=forms.text(form, "description", 2000, multiline=True),
-        quantity=forms.integer(form, "quantity", prize.quantity),
-        texts=_other_texts(form, contest.language, _PRIZE_SIZES),
-        actor=actor(role),
-        now=utcnow(),
-    )
+    try:
+        await authoring.edit_prize(
+            contest,
+            prize.id,
+            name=forms.text(form, "name", 160),
+            description=forms.text(form, "description", 2000, multiline=True),
+            quantity=forms.integer(form, "quantity", prize.quantity),
+            texts=_other_texts(form, contest.language, _PRIZE_SIZES),
+            actor=actor(role),
+            now=utcnow(),
+        )
+    except (InvalidInput, Conflict) as error:
+        return await _refused(request, role, contest, form, f"prize-{prize.id}", error)
     flash(request, N_("Prize saved."), "success")
     return redirect(_back_to(request, role, contest, f"#prize-{prize.id}"))
 
@@ -361,14 +384,18 @@ def _step_draft(form: FormData, kind_name: str, main: str) -> StepDraft:
 
 async def add_step(request: Request) -> Response:
     role, contest, form = await _change(request, "#steps")
-    draft = _step_draft(form, forms.text(form, "kind", 16), contest.language)
-    await authoring.add_step(
-        contest,
-        draft,
-        actor=actor(role),
-        now=utcnow(),
-        required_confirmed=forms.checkbox(form, "confirm_required"),
-    )
+    kind = forms.text(form, "kind", 16)
+    try:
+        draft = _step_draft(form, kind, contest.language)
+        await authoring.add_step(
+            contest,
+            draft,
+            actor=actor(role),
+            now=utcnow(),
+            required_confirmed=forms.checkbox(form, "confirm_required"),
+        )
+    except (InvalidInput, Conflict) as error:
+        return await _refused(request, role, contest, form, f"add-{kind}", error)
     flash(request, N_("Step added."), "success")
     return redirect(_back_to(request, role, contest, "#steps"))
 
@@ -387,30 +414,36 @@ async def _step_form(request: Request) -> tuple[Marketer, Contest, Step, FormDat
 
 async def change_step(request: Request) -> Response:
     role, contest, step, form = await _step_form(request)
-    await authoring.edit_step_settings(
-        contest,
-        step.id,
-        _step_draft(form, step.kind, contest.language),
-        actor=actor(role),
-        now=utcnow(),
-    )
+    try:
+        await authoring.edit_step_settings(
+            contest,
+            step.id,
+            _step_draft(form, step.kind, contest.language),
+            actor=actor(role),
+            now=utcnow(),
+        )
+    except (InvalidInput, Conflict) as error:
+        return await _refused(request, role, contest, form, f"step-{step.id}", error)
     flash(request, N_("Step saved."), "success")
     return redirect(_back_to(request, role, contest, f"#step-{step.id}"))
 
 
 async def edit_step(request: Request) -> Response:
     role, contest, step, form = await _step_form(request)
-    await authoring.edit_step_text(
-        contest,
-        step.id,
-        title=forms.text(form, "title", 160),
-        clue=forms.text(form, "clue", 2000, multiline=True),
-        texts=_other_texts(form, contest.language, {"title": 160, "clue": 2000})
-        if any(key.endswith(tuple(f"_{o}" for o in LOCALES)) for key in form)
-        else None,
-        actor=actor(role),
-        now=utcnow(),
-    )
+    try:
+        await authoring.edit_step_text(
+            contest,
+            step.id,
+            title=forms.text(form, "title", 160),
+            clue=forms.text(form, "clue", 2000, multiline=True),
+            texts=_other_texts(form, contest.language, {"title": 160, "clue": 2000})
+            if any(key.endswith(tuple(f"_{o}" for o in LOCALES)) for key in form)
+            else None,
+            actor=actor(role),
+            now=utcnow(),
+        )
+    except (InvalidInput, Conflict) as error:
+        return await _refused(request, role, contest, form, f"words-{step.id}", error)
     flash(request, N_("Step updated."), "success")
     return redirect(_back_to(request, role, contest, f"#step-{step.id}"))
 
@@ -465,7 +498,7 @@ async def _rules_form(
         version=await rules.current(contest),
         error=_error_text(request, error) if error else "",
         languages=LOCALE_NAMES,
-        editable=contest.status in lifecycle.EDITABLE,
+        editable=contest.status in lifecycle.EDITABLE and role.role.allows(EDITOR),
     )
 
 
@@ -528,6 +561,21 @@ async def publish(request: Request) -> Response:
     return redirect(_back_to(request, role, contest))
 
 
+async def draw_randomness(request: Request) -> Response:
+    role, contest, form = await _change(request, "#randomness")
+    without = forms.checkbox(form, "without_beacon")
+    await publishing.choose_beacon(contest, without=without, actor=actor(role), now=utcnow())
+    if without:
+        flash(
+            request,
+            N_("This contest will be drawn without a public beacon: its pages will say so."),
+            "success",
+        )
+    else:
+        flash(request, N_("This contest will be drawn with a public beacon."), "success")
+    return redirect(_back_to(request, role, contest, "#randomness"))
+
+
 async def move_end(request: Request) -> Response:
     role, contest, form = await _change(request, "")
     ends_at = forms.local_datetime(form, "ends_at", contest.timezone)
@@ -576,6 +624,12 @@ routes = [
     Route(CONTEST + "/rules", rules_page, name="console_rules"),
     Route(CONTEST + "/rules", save_rules, methods=["POST"], name="console_save_rules"),
     Route(CONTEST + "/publish", publish, methods=["POST"], name="console_publish"),
+    Route(
+        CONTEST + "/randomness",
+        draw_randomness,
+        methods=["POST"],
+        name="console_draw_randomness",
+    ),
     Route(CONTEST + "/end", move_end, methods=["POST"], name="console_move_end"),
     Route(CONTEST + "/close", close_now, methods=["POST"], name="console_close"),
 ]

@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from contests import audit, entrants
 from contests.clock import utcnow
+from contests.eligibility import country_names
 from contests.entrants import EntrantFilter, EntrantRow
 from contests.errors import N_, InvalidInput
 from contests.i18n import translate
@@ -67,11 +68,17 @@ async def _filters(values: Mapping[str, Any], contest: Contest) -> EntrantFilter
     step = _entry_id(values, "step")
     if step is not None and step not in await ids(Step.filter(contest=contest)):
         raise InvalidInput(N_("That step is not in this contest."), "step_not_found")
+    country = _text(values, "country", 2).upper()
+    if country and country not in contest.countries:
+        raise InvalidInput(
+            N_("Choose one of the countries this contest admits."), "country_not_admitted"
+        )
     return EntrantFilter(
         search=_text(values, "q", entrants.SEARCH_LENGTH),
         step=step,
         flagged=_choice(values, "flagged"),
         eligible=_choice(values, "eligible"),
+        country=country,
     )
 
 
@@ -83,6 +90,7 @@ def _query(filters: EntrantFilter, **cursor: int) -> dict[str, str]:
         "step": str(filters.step) if filters.step is not None else "",
         "flagged": choice[filters.flagged] if filters.flagged is not None else "",
         "eligible": choice[filters.eligible] if filters.eligible is not None else "",
+        "country": filters.country,
         **{name: str(value) for name, value in cursor.items()},
     }
     return {name: value for name, value in fields.items() if value}
@@ -112,6 +120,12 @@ async def entrants_page(request: Request) -> Response:
         filters=filters,
         steps=await Step.filter(contest=contest).order_by("position", "id"),
         flag_labels=FLAG_LABELS,
+        # Only a contest that admits some countries asks entrants for theirs.
+        countries={
+            code: name
+            for code, name in country_names(request_locale(request)).items()
+            if code in contest.countries
+        },
         newer_link=link(newer=found.newer_than) if found.newer_than else "",
         older_link=link(older=found.older_than) if found.older_than else "",
         export_fields=_query(filters),
@@ -140,6 +154,8 @@ async def _csv(contest_id: int, filters: EntrantFilter, locale: str) -> AsyncIte
     def t(message: str) -> str:
         return translate(message, locale)
 
+    names = country_names(locale)
+
     # The byte order mark tells spreadsheets the file is UTF-8 (names with accents).
     yield "\ufeff" + _csv_line(
         [
@@ -153,6 +169,7 @@ async def _csv(contest_id: int, filters: EntrantFilter, locale: str) -> AsyncIte
             t(N_("Chances")),
             t(N_("In the draw")),
             t(N_("Review")),
+            t(N_("Country")),
         ]
     )
     yes, no = t(N_("yes")), t(N_("no"))
@@ -178,6 +195,7 @@ async def _csv(contest_id: int, filters: EntrantFilter, locale: str) -> AsyncIte
                             for reason in row.flags
                         )
                     ),
+                    names.get(row.country, row.country),
                 ]
             )
         yield out.getvalue()

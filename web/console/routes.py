@@ -2,23 +2,43 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from contests import authoring, claims, content, lifecycle, mail, publishing, rules
+from contests import authoring, beacon, claims, content, lifecycle, mail, publishing, rules
 from contests.clock import utcnow
-from contests.i18n import LOCALE_NAMES
-from contests.models import Draw, Prize, Step, Winner
+from contests.errors import GymkanaError
+from contests.i18n import LOCALE_NAMES, translate
+from contests.models import Contest, Draw, Marketer, Prize, Step, Winner
 from contests.steps.registry import KINDS
-from web.console.access import VIEWER, contest_for, role_for
+from web.console.access import EDITOR, VIEWER, contest_for, role_for
+from web.errors import status_of
 from web.links import absolute
 from web.rendering import page, path
+from web.session import request_locale
+from web.state import app_state
 
 
 async def contest_detail(request: Request) -> Response:
     role = await role_for(request, VIEWER)
-    contest = await contest_for(request, role)
+    return await contest_page(request, role, await contest_for(request, role))
+
+
+async def contest_page(
+    request: Request,
+    role: Marketer,
+    contest: Contest,
+    *,
+    refused: str = "",
+    typed: dict[str, Any] | None = None,
+    error: GymkanaError | None = None,
+) -> Response:
+    """The contest's page; after a refused prize or step form, that form (``refused``
+    names it: "add-prize", "prize-7", "add-quiz", "step-3", "words-3") open again with
+    what the marketer ``typed`` and the message beside it."""
     now = utcnow()
     phase = lifecycle.phase(contest, now)
     prizes = await Prize.filter(contest=contest).order_by("position", "id")
@@ -26,8 +46,14 @@ async def contest_detail(request: Request) -> Response:
     return await page(
         request,
         "console/contest.html",
+        status=status_of(error) if error else 200,
+        refused=refused,
+        kept={refused: typed or {}} if refused else {},
+        error=translate(error.message, request_locale(request), **error.params) if error else "",
         brand=role.brand,
         role=role,
+        # A viewer reads the page without the forms their role may not send.
+        can_edit=role.role.allows(EDITOR),
         contest=contest,
         prizes=prizes,
         steps=steps,
@@ -47,6 +73,7 @@ async def contest_detail(request: Request) -> Response:
         rules_version=await rules.current(contest),
         preview_url=path(request, "console_preview", brand=role.brand.slug, contest=contest.id),
         shortfall=await claims.shortfall(contest),
+        beacon_available=beacon.configured(app_state(request).settings, now) is not None,
     )
 
 
