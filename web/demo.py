@@ -388,9 +388,17 @@ def _banner(
         f"     Scan the QR steps' codes at {url('demo_qr')} (or open the link beneath each).",
         "  6. The quiz's answer is on the brand's origin page; then tell the brand what you "
         "think in the last step.",
+        "     Enter with a second address too (a private window): the draw then has an alternate.",
         f"  7. In another browser or a private window, sign in as {MARKETER_EMAIL}, open the "
-        "contest in the console, press “Close now”, then see the winners and their email in "
-        "the mailbox.",
+        "contest in the console, tick the confirmation and press “Close now”.",
+        "  8. The contest's draw page (its link is on the contest page) publishes the frozen "
+        "list, its digest and the chain log at once, then waits for the demo beacon's named "
+        "round (about half a minute) and draws on it.",
+        "  9. Download the certificate and the chain log from the draw page and check them: "
+        ".venv/bin/gymkana verify draw.json --chain chain.txt",
+        " 10. As the winner, open the prize email in the mailbox and claim the prize. In the "
+        "console's Winners page, disqualify a winner with a reason: the next alternate gets "
+        "the prize and an email.",
         "",
     ]
     return "\n".join(lines)
