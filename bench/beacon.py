@@ -10,7 +10,7 @@ recorded (reports stored), verified, rejected, lost (accepted but not stored, or
 but never judged: must be 0), and the worker's drain rate. Usage:
 
     python -m bench.beacon [--seconds 10] [--rounds 2] [--connections 64]
-                           [--server uvicorn|granian] [--processes 1] [--workers 1]
+                           [--server granian|uvicorn] [--processes 1] [--workers 1]
 
 BENCH_POSTGRES_URL names a server where databases can be created (default
 postgres://postgres@127.0.0.1:5432/postgres); BENCH_REDIS_URL the Redis database
@@ -348,7 +348,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10, help="length of each wrk run")
     parser.add_argument("--rounds", type=int, default=2, help="anchor/Gymkana pairs")
     parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--server", choices=("uvicorn", "granian"), default="uvicorn")
+    parser.add_argument("--server", choices=("uvicorn", "granian"), default="granian")
     parser.add_argument("--processes", type=int, default=1, help="server processes")
     parser.add_argument("--workers", type=int, default=1, help="worker processes draining")
     args = parser.parse_args()

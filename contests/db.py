@@ -28,6 +28,14 @@ MIGRATION_LOCK_KEY = int.from_bytes(b"gymkana", "big")
 log = logging.getLogger("gymkana.db")
 
 
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """What a PostgreSQL connection needs on its way back to the pool, beyond the
+    rollback of an open transaction that asyncpg always does: nothing. Asyncpg's default
+    runs a reset query (advisory locks, cursors, LISTEN, session settings) as one more
+    round trip after every query, and Gymkana leaves none of those behind: settings are
+    ``SET LOCAL``, and the one advisory lock (migrations) has a connection of its own."""
+
+
 def connection_config(database_url: str) -> dict[str, Any]:
     url = database_url
     if url.startswith("postgresql://"):
@@ -35,6 +43,8 @@ def connection_config(database_url: str) -> dict[str, Any]:
     connection = expand_db_url(url)
     if connection["engine"] == "tortoise.backends.sqlite":
         connection["engine"] = SQLITE_ENGINE
+    else:
+        connection["credentials"]["reset"] = _keep_session
     return connection
 
 

@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     beacon_limit: str = "600/minute"
     beacon_cache_seconds: float = Field(default=2.0, ge=0, le=60)
     beacon_batch: int = Field(default=500, ge=1, le=2000)
-    beacon_writers: int = Field(default=2, ge=1, le=16)
+    beacon_writers: int = Field(default=1, ge=1, le=16)
     visit_status_limit: str = "60/minute"
     message_limit: str = "10/hour"
     queue_name: str = Field(default="gymkana", pattern=r"^[A-Za-z0-9_.:-]+$")

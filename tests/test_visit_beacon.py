@@ -244,3 +244,48 @@ async def test_no_accepted_beacon_is_lost_when_the_database_connections_drop(
     stored = set(await Evidence.filter(nonce__in=accepted).values_list("nonce", flat=True))
     assert stored == accepted
     assert accepted
+
+
+async def test_the_beacons_answer_carries_the_apps_headers(
+    client: httpx.AsyncClient, app: Any
+) -> None:
+    _, step, [entry] = await _contest_and_entries(1)
+    token = await _visit_token(client, app, entry, step)
+    response = await _beacon(client, token)
+    assert response.status_code == 202
+    assert response.json() == {"status": "received"}
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["access-control-allow-origin"] == BRAND_ORIGIN
+    assert response.headers["vary"] == "Origin"
+    assert "set-cookie" not in response.headers
+
+
+async def test_a_beacon_growing_past_the_limit_without_a_length_is_refused(
+    client: httpx.AsyncClient, app: Any
+) -> None:
+    _, step, [entry] = await _contest_and_entries(1)
+    token = await _visit_token(client, app, entry, step)
+
+    async def chunks() -> Any:
+        yield json.dumps({"token": token, "page": PAGE}).encode()[:-1]
+        for _ in range(10):
+            yield b', "padding": "' + b"x" * 1000 + b'"'
+        yield b"}"
+
+    headers = {"Origin": BRAND_ORIGIN, "Content-Type": "text/plain"}
+    response = await client.post("/api/beacon", content=chunks(), headers=headers)
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "too_large"
+    assert not await Evidence.filter(entry=entry).exists()
+
+
+async def test_a_beacon_refused_is_said_in_the_language_asked_for(
+    client: httpx.AsyncClient,
+) -> None:
+    for language, words in (("en", "The report must be JSON"), ("es", "El informe")):
+        response = await client.post(
+            "/api/beacon", content=b"not json", headers={"Accept-Language": language}
+        )
+        assert response.status_code == 422
+        assert response.json()["error"]["message"].startswith(words), language

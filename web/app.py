@@ -52,7 +52,7 @@ from web.session import SESSION_COOKIE
 from web.signin import email as email_sign_in
 from web.signin import providers as provider_sign_in
 from web.snippet import routes as snippet
-from web.snippet.beacon import close_beacon_path
+from web.snippet.beacon import BeaconEndpoint, BeaconPath, close_beacon_path
 from web.snippet.cors import SnippetCors
 from web.state import AppState
 
@@ -63,8 +63,8 @@ HERE = Path(__file__).resolve().parent
 def app_routes() -> list[BaseRoute]:
     """Every route of the app, named: pages, sign-in, console, snippet, health."""
     return [
-        # First: the beacon and the overlay's questions are the busiest routes, and
-        # Starlette tries routes in order.
+        # First: the overlay's questions are the busiest routes (after the beacon, which
+        # is answered ahead of them all), and Starlette tries routes in order.
         *snippet.routes,
         *participant.routes,
         *participant_rules.routes,
@@ -154,7 +154,15 @@ def create_app(
                     await close_beacon_path(app)
 
     routes = app_routes()
+    beacon_path = BeaconPath(state)
     middleware = [
+        # The beacon first: it needs none of what follows (see web/snippet/beacon.py).
+        Middleware(
+            BeaconEndpoint,
+            path=beacon_path,
+            hsts=settings.secure_cookies,
+            default_locale=settings.default_locale,
+        ),
         # Outermost: a kept page is answered before anything else runs, with the very
         # headers (security ones included) it was first sent with.
         Middleware(KeptPagesMiddleware, pages=state.public_pages, session_cookie=SESSION_COOKIE),
@@ -182,6 +190,7 @@ def create_app(
     )
     app.state.gymkana = state
     app.state.sign_in_flows = flows
+    app.state.beacon_path = beacon_path
     return app
 
 

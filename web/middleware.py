@@ -35,12 +35,24 @@ def site_sources(domains: Iterable[str]) -> list[str]:
     ]
 
 
+def security_headers(hsts: bool) -> list[tuple[bytes, bytes]]:
+    """The headers every response carries, whatever its content."""
+    headers = [
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"strict-origin-when-cross-origin"),
+        (b"cross-origin-opener-policy", b"same-origin"),
+    ]
+    if hsts:
+        headers.append((b"strict-transport-security", b"max-age=31536000"))
+    return headers
+
+
 class SecurityHeaders:
     """Security headers on every response, and a strict CSP on our own pages."""
 
     def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
         self.app = app
-        self.hsts = hsts
+        self.always = [(name.decode(), value.decode()) for name, value in security_headers(hsts)]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -50,15 +62,12 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-                headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+                for name, value in self.always:
+                    headers.setdefault(name, value)
                 content_type = headers.get("content-type", "")
                 if content_type.startswith("text/html"):
                     headers.setdefault("Content-Security-Policy", PAGE_CSP)
                     headers.setdefault("X-Frame-Options", "DENY")
-                if self.hsts:
-                    headers.setdefault("Strict-Transport-Security", "max-age=31536000")
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

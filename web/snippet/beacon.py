@@ -8,6 +8,13 @@ written in one statement (``contests.group_commit``). The answer, 202, comes onl
 that statement has returned: an accepted report is a row in the database. When the
 database cannot take it the answer is 503 and the snippet tries again.
 
+The beacon is the busiest address of all, and the app's middleware (sessions, kept
+pages, per-response header rewriting) does nothing for it, so it is answered as plain
+ASGI in front of that stack (``BeaconEndpoint``), with what those layers would add to
+its answers prepared once: the security headers, and CORS for the brand's own origin.
+The snippet sends it without cookies, so an error is said in the language of
+``Accept-Language`` (or ``?lang=``).
+
 A worker is told once per batch (one job for many reports); when Redis is down the
 worker's clock finds the pending reports by itself.
 """
@@ -15,36 +22,48 @@ worker's clock finds the pending reports by itself.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Sequence
 
 from limits import parse
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from contests import jobs
 from contests.clock import utcnow
-from contests.errors import N_, InvalidInput, RateLimited, Unavailable
+from contests.errors import N_, GymkanaError, InvalidInput, Message, RateLimited, Unavailable
 from contests.group_commit import GroupCommit
+from contests.i18n import negotiate, normalise, translate
 from contests.settings import Settings
 from contests.steps import visit_reports
 from contests.steps.visit_facts import VisitFactsCache
 from contests.steps.visit_reports import StoredReport, VisitReport
-from web.forms import small_json
-from web.ratelimit import client_address
-from web.snippet.cors import allow_origin
-from web.state import AppState, app_state
+from contests.tokens import Tokens
+from web.errors import HTTP_MESSAGES, status_of
+from web.middleware import security_headers
+from web.snippet.cors import cors_headers
+from web.state import AppState
 
 log = logging.getLogger("gymkana.beacon")
 
+PATH = "/api/beacon"
 MAX_BEACON_BYTES = 4096
+
+Headers = Sequence[tuple[bytes, bytes]]
+
+
+# Between two nudges at least this long: a verification job takes every report waiting
+# when it runs, so one enqueue (four Redis round trips) per batch under load was work for
+# nothing; reports stored meanwhile wait at most this long for theirs.
+NUDGE_GAP_SECONDS = 0.05
 
 
 class Nudge:
-    """Tells the verification lane that reports wait: at most one enqueue in flight, and
-    one more after it if reports arrived meanwhile (their batch's first id names the job)."""
+    """Tells the verification lane that reports wait: one enqueue at a time, at most one
+    per ``NUDGE_GAP_SECONDS``, and one more after it if reports arrived meanwhile (the
+    first id of the batches since names the job)."""
 
     def __init__(self, state: AppState) -> None:
         self._state = state
@@ -67,6 +86,7 @@ class Nudge:
             await jobs.enqueue(
                 self._state.queue, self._state.settings.queue_name, jobs.VERIFY_EVIDENCE, wave
             )
+            await asyncio.sleep(NUDGE_GAP_SECONDS)
 
 
 class ClientCounter:
@@ -98,6 +118,7 @@ class BeaconPath:
 
     def __init__(self, state: AppState) -> None:
         settings: Settings = state.settings
+        self.tokens: Tokens = state.tokens
         self.facts = VisitFactsCache(settings.beacon_cache_seconds)
         self.batches: GroupCommit[VisitReport, StoredReport] = GroupCommit(
             self._write, max_items=settings.beacon_batch, writers=settings.beacon_writers
@@ -111,6 +132,28 @@ class BeaconPath:
             raise RateLimited(
                 N_("Too many attempts. Wait a few minutes and try again."), "rate_limited"
             )
+
+    async def check(self, body: bytes, origin: str | None) -> VisitReport:
+        """The report in ``body``, checked against its token and its step's facts."""
+        try:
+            data = json.loads(body)
+            token, page_url = str(data["token"]), str(data["page"])
+        except (ValueError, KeyError, TypeError, RecursionError):
+            raise InvalidInput(
+                N_("The report must be JSON with “token” and “page”."), "bad_beacon"
+            ) from None
+        payload = visit_reports.read_visit_token(self.tokens, token)
+        try:
+            facts = await self.facts.get(str(payload.get("s")))
+        except Exception as exc:  # noqa: BLE001 - any database failure: refuse, never a 500
+            log.warning("could not read a visit step's facts: %s", exc)
+            raise Unavailable(
+                N_("This is not available for a moment. Please try again in a minute."),
+                "store_unavailable",
+            ) from None
+        return visit_reports.check_report(
+            facts, payload, origin=origin, page_url=page_url, now=utcnow()
+        )
 
     async def _write(self, reports: Sequence[VisitReport]) -> list[StoredReport]:
         try:
@@ -139,46 +182,125 @@ async def close_beacon_path(app: Starlette) -> None:
         await path.close()
 
 
-def beacon_path(request: Request) -> BeaconPath:
-    """The process's beacon path, made on first use."""
-    path: BeaconPath | None = getattr(request.app.state, "beacon_path", None)
-    if path is None:
-        path = BeaconPath(app_state(request))
-        request.app.state.beacon_path = path
-    return path
+class _NotPost(Exception):
+    """Anything but POST at the beacon's address."""
 
 
-async def beacon(request: Request) -> Response:
-    """The snippet reports a visit; a worker verifies it before it counts."""
-    state = app_state(request)
-    path = beacon_path(request)
-    path.count(client_address(request))
-    body = await request.body()
-    if len(body) > MAX_BEACON_BYTES:
-        raise InvalidInput(N_("The report is too large."), "too_large")
-    try:
-        data = small_json(body)
-        token, page_url = str(data["token"]), str(data["page"])
-    except (ValueError, KeyError, TypeError, RecursionError):
-        raise InvalidInput(
-            N_("The report must be JSON with “token” and “page”."), "bad_beacon"
-        ) from None
-    payload = visit_reports.read_visit_token(state.tokens, token)
-    try:
-        facts = await path.facts.get(str(payload.get("s")))
-    except Exception as exc:  # noqa: BLE001 - any database failure: refuse, never a 500
-        log.warning("could not read a visit step's facts: %s", exc)
-        raise Unavailable(
-            N_("This is not available for a moment. Please try again in a minute."),
-            "store_unavailable",
-        ) from None
-    origin = request.headers.get("origin")
-    report = visit_reports.check_report(
-        facts, payload, origin=origin, page_url=page_url, now=utcnow()
-    )
-    if origin:
-        # The origin is the brand's (checked above): the snippet may read what follows,
-        # a 409 or a 503 included.
-        allow_origin(request, origin)
-    visit_reports.outcome_or_error(await path.batches.submit(report))
-    return JSONResponse({"status": "received"}, status_code=202)
+class _Gone(Exception):
+    """The client left before its report was read: nobody to answer."""
+
+
+class BeaconEndpoint:
+    """Answers ``POST /api/beacon`` before the app's middleware runs; every other
+    request goes on to the app unchanged."""
+
+    def __init__(self, app: ASGIApp, *, path: BeaconPath, hsts: bool, default_locale: str) -> None:
+        self.app = app
+        self.path = path
+        self.default_locale = default_locale
+        self.headers: list[tuple[bytes, bytes]] = [
+            (b"content-type", b"application/json"),
+            (b"cache-control", b"no-store"),
+            *security_headers(hsts),
+        ]
+        self.received = json.dumps({"status": "received"}).encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != PATH:
+            await self.app(scope, receive, send)
+            return
+        origin: str | None = None
+        allowed: str | None = None
+        try:
+            if scope["method"] != "POST":
+                raise _NotPost
+            client = scope.get("client")
+            self.path.count(client[0] if client else "unknown")
+            length = b""
+            for name, value in scope["headers"]:
+                if name == b"origin":
+                    origin = value.decode("latin-1")
+                elif name == b"content-length":
+                    length = value
+            body = await _body(receive, length)
+            report = await self.path.check(body, origin)
+            # The origin is the brand's (checked above): the snippet may read what
+            # follows, a 409 or a 503 included.
+            allowed = origin
+            visit_reports.outcome_or_error(await self.path.batches.submit(report))
+        except GymkanaError as refused:
+            log.info("%s %s refused: %s (%s)", scope["method"], PATH, refused.code, refused)
+            await self._error(
+                scope, send, status_of(refused), refused.code, refused.message, refused.params,
+                allowed,
+            )  # fmt: skip
+        except _NotPost:
+            await self._error(
+                scope, send, 405, "http_405", HTTP_MESSAGES[405], {}, None, [(b"allow", b"POST")]
+            )
+        except _Gone:
+            return
+        except Exception:
+            log.exception("unexpected error on %s %s", scope["method"], PATH)
+            message = N_("Something went wrong on our side. It has been logged; please try again.")
+            await self._error(scope, send, 500, "server_error", message, {}, allowed)
+        else:
+            await self._send(send, 202, self.received, allowed)
+
+    async def _send(
+        self, send: Send, status: int, body: bytes, allowed: str | None, extra: Headers = ()
+    ) -> None:
+        headers = [*self.headers, (b"content-length", str(len(body)).encode()), *extra]
+        headers += cors_headers(allowed)
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def _error(
+        self,
+        scope: Scope,
+        send: Send,
+        status: int,
+        code: str,
+        message: Message,
+        params: dict[str, object],
+        allowed: str | None,
+        extra: Headers = (),
+    ) -> None:
+        text = translate(message, self._locale(scope), **params)
+        body = json.dumps({"error": {"code": code, "message": text}}).encode()
+        await self._send(send, status, body, allowed, extra)
+
+    def _locale(self, scope: Scope) -> str:
+        query = scope.get("query_string", b"").decode("latin-1")
+        for pair in query.split("&"):
+            name, _, value = pair.partition("=")
+            if name == "lang" and (chosen := normalise(value)):
+                return chosen
+        accept = next(
+            (v.decode("latin-1") for n, v in scope["headers"] if n == b"accept-language"), None
+        )
+        return negotiate(accept, self.default_locale)
+
+
+def _too_large() -> InvalidInput:
+    return InvalidInput(N_("The report is too large."), "too_large")
+
+
+async def _body(receive: Receive, length: bytes) -> bytes:
+    """The request's body; a report larger than a beacon sends is refused before it is
+    read (by its declared length) or as soon as it grows past the limit."""
+    if length and (not length.isdigit() or int(length) > MAX_BEACON_BYTES):
+        raise _too_large()
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise _Gone
+        chunk: bytes = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BEACON_BYTES:
+            raise _too_large()
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)

@@ -10,6 +10,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 ALLOWED = "gymkana_cors_origin"
 
 
+def cors_headers(origin: str | None) -> list[tuple[bytes, bytes]]:
+    """For an answer made without ``SnippetCors``: what lets ``origin`` (the brand's,
+    checked) read it; nothing when no origin was allowed."""
+    if not origin:
+        return []
+    return [(b"access-control-allow-origin", origin.encode("latin-1")), (b"vary", b"Origin")]
+
+
 def allow_origin(request: Request, origin: str) -> None:
     """Let ``origin`` read this answer (the route checked it is the brand's)."""
     request.scope.setdefault("state", {})[ALLOWED] = origin

@@ -1,5 +1,6 @@
-"""The brand site's snippet: the script itself, what its overlay says, where a visit
-stands, and the beacon it posts when a visit has lasted long enough."""
+"""The brand site's snippet: the script itself, what its overlay says and where a visit
+stands. (The beacon it posts when a visit has lasted long enough is answered ahead of
+the app's routes: ``web.snippet.beacon``.)"""
 
 from __future__ import annotations
 
@@ -23,7 +24,6 @@ from contests.steps.visit_reports import VisitState, VisitStatus
 from contests.urls import host_of
 from web.links import absolute
 from web.ratelimit import rate_limit
-from web.snippet.beacon import beacon
 from web.snippet.cors import allow_origin
 from web.state import app_state
 
@@ -201,5 +201,4 @@ routes = [
     Route("/snippet.js", script, name="snippet"),
     Route("/api/visits/{token}", visit_info, name="visit_info"),
     Route("/api/visits/{token}/status", visit_status, name="visit_status"),
-    Route("/api/beacon", beacon, methods=["POST"], name="beacon"),
 ]
