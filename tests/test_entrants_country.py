@@ -83,7 +83,8 @@ async def test_entrants_are_filtered_by_the_country_they_declared_and_show_it(
         )
     header, *lines = list(csv.reader(io.StringIO(exported.text[1:])))
     assert header[-1] == "Country"
-    assert sorted((line[0], line[-1]) for line in lines) == sorted(
+    # A draw id starting with "-" comes guarded against formulas, with an apostrophe.
+    assert sorted((line[0].removeprefix("'"), line[-1]) for line in lines) == sorted(
         [(ana.public_id, "Spain"), (luis.public_id, "Spain")]
     )
 
