@@ -4,6 +4,7 @@ their versions, eligibility declared at entry, the preview and the confirmations
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,6 +12,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from tortoise import connections
+from tortoise.transactions import in_transaction
 
 from contests import authoring, beacon, closing, content, publishing, rules
 from contests.authoring import ContestDraft, StepDraft
@@ -597,6 +600,64 @@ async def test_both_routes_refuse_a_contest_closed_while_the_form_was_open() -> 
     with pytest.raises(Conflict, match="its end and its settings can no longer change"):
         await authoring.edit_contest(contest, draft, actor="test", now=utcnow())
     assert (await Contest.get(id=contest.id)).ends_at == contest.ends_at
+
+
+async def _waiting_for_a_row_lock() -> bool:
+    rows = await connections.get("default").execute_query_dict(
+        "SELECT count(*) AS n FROM pg_stat_activity "
+        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    return bool(rows[0]["n"])
+
+
+@pytest.mark.parametrize("route", ROUTES)
+async def test_a_move_waits_for_a_close_holding_the_contest_then_is_refused(
+    database_url: str, route: str
+) -> None:
+    """Both routes read the rules on the locked row: a close that holds the contest
+    while the end is moved wins, and the move is refused rather than lost in it."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite has no row locks: its writers take turns on the whole database")
+    brand, _ = await brand_with_marketer()
+    contest = await live_contest(brand)
+    holding, closed = asyncio.Event(), asyncio.Event()
+
+    async def close_slowly() -> None:
+        async with in_transaction():
+            await Contest.select_for_update().get(id=contest.id)
+            holding.set()
+            await closed.wait()
+            await Contest.filter(id=contest.id).update(status=ContestStatus.CLOSED)
+
+    closer = asyncio.create_task(close_slowly())
+    await holding.wait()
+    later = contest.ends_at + timedelta(days=1)
+    draft = ContestDraft(
+        title=contest.title,
+        description=contest.description,
+        starts_at=contest.starts_at,
+        ends_at=later,
+        alternates=contest.alternates,
+    )
+    mover = asyncio.create_task(
+        authoring.move_end(contest, later, actor="test", now=utcnow())
+        if route == "move"
+        else authoring.edit_contest(contest, draft, actor="test", now=utcnow())
+    )
+    for _ in range(400):
+        if await _waiting_for_a_row_lock():
+            break
+        await asyncio.sleep(0.05)
+    else:
+        pytest.fail("the move never waited for the contest's row")
+    assert not mover.done()
+    closed.set()
+    await closer
+    with pytest.raises(Conflict, match="its end and its settings can no longer change"):
+        await mover
+    stored = await Contest.get(id=contest.id)
+    assert stored.ends_at == contest.ends_at and stored.status is ContestStatus.CLOSED
+    assert await _end_moves(contest) == []
 
 
 # Publishing and the irreversible buttons.
