@@ -630,8 +630,10 @@ async def draw_randomness(request: Request) -> Response:
 async def move_end(request: Request) -> Response:
     role, contest, form = await _change(request, "")
     ends_at = forms.local_datetime(form, "ends_at", contest.timezone)
-    await authoring.extend_end(contest, ends_at, actor=actor(role), now=utcnow())
-    flash(request, N_("End time changed."), "success")
+    if await authoring.move_end(contest, ends_at, actor=actor(role), now=utcnow()):
+        flash(request, N_("End time changed."), "success")
+    else:
+        flash(request, N_("The contest already ends at that time."), "success")
     return redirect(_back_to(request, role, contest))
 
 

@@ -20,8 +20,8 @@ async def render_contest(
     request: Request, contest: Contest, person: Participant | None, *, preview_token: str = ""
 ) -> Response:
     """``contest``'s page as ``person`` sees it (None: someone signed out). With a
-    ``preview_token`` it is the console's preview, which nobody has taken part in: no
-    entry, win, conversation or wall."""
+    ``preview_token`` it is the console's preview, seen as someone signed out sees the
+    live page: no entry, win or conversation of its own, but the brand's wall."""
     tokens = app_state(request).tokens
     view = await views.contest_view(contest, person, tokens, request_locale(request))
     threads = await conversations.threads_of(person, contest.brand) if person else []
@@ -30,7 +30,7 @@ async def render_contest(
         "participant/contest.html",
         view=view,
         thread=threads[0] if threads else None,
-        wall=[] if preview_token else await wall.wall_of(contest),
+        wall=await wall.wall_of(contest),
         contest=contest,
         win_state=claims.state_of(view.my_win) if view.my_win else "",
         ask_address=view.entry is not None and contact.needs_address(person),
