@@ -389,15 +389,17 @@ def _banner(
         "  3. Back on the contest, accept the rules and press “Take part”.",
         "  4. Follow the first visit step: stay 5 s on the brand page; the overlay says when it "
         "counted.",
-        "  5. Find the code on the brand's menu page and type it into the code step: with these "
-        "two required steps done, you are in the draw.",
+        "  5. Find the code on the brand's menu page (its home page's button leads back to the "
+        "contest) and type it into the code step: with these two required steps done, you are "
+        "in the draw.",
         f"     Scan the QR steps' codes at {url('demo_qr')} (or open the link beneath each).",
         "  6. The quiz's answer is on the brand's origin page; then tell the brand what you "
         "think in the last step.",
         "     The contest has three prizes and two alternates: for an alternate to be drawn, "
         "enter as four people or more",
-        "     (a private window and another address each), each doing the two required steps.",
-        f"  7. In a private window, sign in as {MARKETER_EMAIL}, follow “Console” at the top, "
+        "     (sign out, then sign in with another address), each doing the two required steps.",
+        f"  7. In another browser or a private window, sign in as {MARKETER_EMAIL}, follow "
+        "“Console” at the top, "
         "open the contest, tick the confirmation and press “Close now and draw”.",
         "  8. Follow the link to the public draw page: the frozen list, its digest and the chain "
         "log are published at once; the draw waits for the demo beacon's named round (about "
@@ -405,8 +407,8 @@ def _banner(
         "  9. Download the certificate and the entry chain log there and check them with the "
         "command the page shows:",
         f"     .venv/bin/gymkana verify {slug}-draw.json --chain {slug}-chain.txt",
-        " 10. As a winner, open the prize email in the demo mailbox and claim the prize through "
-        "its link.",
+        " 10. Signed in as a winner, open their prize email in the demo mailbox and claim the "
+        "prize through its link.",
         " 11. In the console, open “Winners and claims” and disqualify a winner with a reason: "
         "the next alternate gets the prize and an email in the demo mailbox.",
         "",
