@@ -17,7 +17,7 @@ from contests.lifecycle import phase
 from contests.models import Contest
 from web.console.access import VIEWER, contest_for, role_for
 from web.rendering import page, path, redirect
-from web.session import request_locale, require_viewer
+from web.session import request_locale, require_viewer, show_asked_language
 from web.state import app_state
 
 PURPOSE = "preview"
@@ -52,6 +52,7 @@ async def _previewed(request: Request) -> Contest:
 
 async def contest_preview(request: Request) -> Response:
     contest = await _previewed(request)
+    show_asked_language(request)
     locale = request_locale(request)
     view = await views.contest_view(contest, None, app_state(request).tokens, locale)
     return await page(
@@ -69,12 +70,14 @@ async def contest_preview(request: Request) -> Response:
         phase=phase(contest, utcnow()),
         referral=await referrals.referral_view(contest, None, view.steps),
         preview_token=request.path_params["token"],
+        console_url=path(request, "console_contest", brand=contest.brand.slug, contest=contest.id),
         must_accept_again=False,
     )
 
 
 async def rules_preview(request: Request) -> Response:
     contest = await _previewed(request)
+    show_asked_language(request)
     locale = request_locale(request)
     localize(contest, [], [], locale)
     version = await rules.current(contest)
@@ -87,7 +90,8 @@ async def rules_preview(request: Request) -> Response:
         contest=contest,
         texts=texts,
         version=version.version if version else 1,
-        back=path(request, "contest_preview", token=request.path_params["token"]),
+        back=path(request, "contest_preview", token=request.path_params["token"])
+        + f"?lang={locale}",
         entry=None,
         must_accept_again=must_accept_again,
     )
