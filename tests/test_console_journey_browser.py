@@ -3,7 +3,8 @@ moving between pages by links alone: a new brand, the snippet on its site and th
 installation check, a contest in Spanish and English with its rules and five steps,
 both previews, publication, entrants arriving on the dashboard, a personal reply to an
 opinion and to a direct message (each emailed in the participant's language), an answer
-on the wall, a flagged entry reviewed, and the draw with its certificate.
+on the wall, a flagged entry reviewed, and the draw with its certificate. axe-core checks
+each console page on the way.
 
 The participants take part from their own browsers through the app's real routes; the
 worker is a real process; the app answers on loopback at the address its links name."""
@@ -27,6 +28,7 @@ from playwright.async_api import Browser, Page, expect
 from contests.settings import Settings, load_settings
 from tests.conftest import Mailbox, eventually, running_worker
 from tests.factories import brand_with_marketer, csrf_of, email, page_text
+from tests.support.axe import axe_script, violations
 from tests.support.gymkana import chromium
 from tests.support.servers import asgi_server_in_loop, free_port, wsgi_server
 from tests.test_browser import CHROMIUM
@@ -54,6 +56,7 @@ class BrandSite:
 
 @dataclass(frozen=True)
 class Servers:
+    database: str  # "sqlite" or "postgres"
     base: str
     app: Any
     site: str
@@ -91,7 +94,9 @@ async def servers(
         running_worker(own, tmp_path_factory.mktemp("journey-worker")),
     ):
         assert served == base
-        yield Servers(base=base, app=application, site=brand_site[0], site_pages=brand_site[1])
+        database = "postgres" if settings.database_url.startswith("postgres") else "sqlite"
+        site, pages = brand_site
+        yield Servers(database=database, base=base, app=application, site=site, site_pages=pages)
 
 
 @pytest.fixture(scope="module")
@@ -233,8 +238,19 @@ async def test_a_marketer_runs_a_contest_from_the_console_alone(
     base = servers.base
     address = email("marta")
     await brand_with_marketer(address)
-    marketer = await browser.new_context(locale="en-GB")
+    marketer = await browser.new_context(locale="en-GB", bypass_csp=True)
     page = await marketer.new_page()
+    # axe-core on each console page the marketer passes through; the pages are the same
+    # on either database, so they are checked on SQLite.
+    script = axe_script() if servers.database == "sqlite" else ""
+    found: dict[str, list[str]] = {}
+
+    async def axe_clean() -> None:
+        if script:
+            problems = await violations(page, script)
+            if problems:
+                found[page.url] = problems
+
     await _marketer_signs_in(page, mailbox, base, address)
 
     # A brand of its own, from the first brand's page.
@@ -246,6 +262,7 @@ async def test_a_marketer_runs_a_contest_from_the_console_alone(
     await page.click("text=Create the brand")
     await expect(page.locator("main")).to_contain_text("Brand created.")
     await expect(page.locator("h1")).to_have_text(brand_name)
+    await axe_clean()
 
     # The tag, copied from the console into every page of the brand's site.
     tag = await page.locator("[data-testid=snippet]").inner_text()
@@ -289,6 +306,7 @@ async def test_a_marketer_runs_a_contest_from_the_console_alone(
         await expect(page.locator("#form-error")).to_have_count(0)
         await expect(page.locator("#steps tbody")).to_contain_text(titles[0])
     await expect(page.locator("#steps tbody tr")).to_have_count(5)
+    await axe_clean()
 
     # The installation check passes on the page the visit leads to.
     await page.click("[data-testid=watch-links] >> text=Check the installation")
@@ -296,6 +314,7 @@ async def test_a_marketer_runs_a_contest_from_the_console_alone(
     await _reload_until(
         page, "[data-testid=installation]", "The snippet is installed on this page."
     )
+    await axe_clean()
     await page.click(f"main >> text={spanish}")
     assert page.url == contest_page
 
@@ -305,6 +324,7 @@ async def test_a_marketer_runs_a_contest_from_the_console_alone(
     await page.fill("#rules_en", "## Rules\n\nOne entry per person.")
     await page.click("text=Save the rules")
     await expect(page.locator("main")).to_contain_text("Rules saved as version 1.")
+    await axe_clean()
     await page.click(f"main >> text={spanish}")
     await page.click("[data-testid=preview-en]")
     await expect(page.locator("h1")).to_have_text("Autumn trail")
@@ -347,6 +367,7 @@ async def test_a_marketer_runs_a_contest_from_the_console_alone(
 
     await page.reload()
     await expect(page.locator("[data-testid=entered]")).to_have_text("4")
+    await axe_clean()
     await expect(page.locator("[data-testid=finished]")).to_have_text("4")
     await expect(page.locator("[data-testid=waiting-review]")).to_have_text("2")
 
@@ -357,6 +378,7 @@ async def test_a_marketer_runs_a_contest_from_the_console_alone(
     await said.locator("textarea[name=reply]").fill("¡Apuntado, Ana! Llega en primavera.")
     await said.locator("text=Send my reply").click()
     await expect(page.locator("main")).to_contain_text("Reply sent to")
+    await axe_clean()
     replied = await _mail(mailbox, people["Ana"], "te ha respondido")
     assert "Llega en primavera." in Mailbox.text(replied)
     assert "Un café de Kenia" in Mailbox.text(replied)
@@ -402,6 +424,7 @@ async def test_a_marketer_runs_a_contest_from_the_console_alone(
     await expect(page.locator("[data-testid=unread]")).to_contain_text("1 conversation waits")
     await page.click("[data-testid=conversations] >> text=Ben")
     await expect(page.locator("main")).to_contain_text("Do you ship to Lisbon?")
+    await axe_clean()
     await page.fill("#message", "We do, Ben: three days by post.")
     await page.click("text=Send my answer")
     await expect(page.locator("main")).to_contain_text("signed")
@@ -415,10 +438,12 @@ async def test_a_marketer_runs_a_contest_from_the_console_alone(
     await page.click("text=Review flagged entries")
     waiting = page.locator("[data-testid=waiting]")
     await expect(waiting).to_contain_text("same device as other entries")
+    await axe_clean()
     await expect(waiting.locator("tbody tr")).to_have_count(2)
     await waiting.locator("tr", has_text="Carla").locator("text=Clear").click()
     await waiting.locator("tr", has_text="Dani").locator("text=Disqualify…").click()
     await page.fill("#reason", "A second account on the same computer.")
+    await axe_clean()
     await page.click("text=Disqualify for good")
     await expect(page.locator("[data-testid=waiting-count]")).to_contain_text("0 entries")
     decided = page.locator("[data-testid=decided]")
@@ -441,8 +466,10 @@ async def test_a_marketer_runs_a_contest_from_the_console_alone(
     first_id = (await winners.locator("tr.winner code").first.inner_text()).strip()
     await page.click("text=Public certificate")
     await expect(page.locator("#certificate-title")).to_be_visible()
+    await axe_clean()
     certificate = json.loads(await page.locator("pre.certificate").inner_text())
     assert certificate["winners"] == 1 and certificate["order"][0] == first_id, certificate
     for client in (ana, ben, shared):
         await client.aclose()
     await marketer.close()
+    assert not found, "\n".join(f"{url}:\n" + "\n".join(said) for url, said in found.items())
