@@ -374,12 +374,22 @@ async def test_a_marketer_runs_a_contest_from_the_console_alone(
     # Ana's opinion, answered personally; she reads it on her page and in Spanish by email.
     await page.click("main >> text=" + spanish)
     await page.click("text=What participants tell you")
+    # Her replies would be signed with a name made from her address: she signs as herself.
+    await expect(page.locator("[data-testid=signature]")).to_contain_text("Marta-")
+    await page.click("[data-testid=signature] >> text=Change your signature")
+    await page.fill("#signature-name", "Marta")
+    await page.click("text=Save my signature")
+    await expect(page.locator("main")).to_contain_text("Your replies are now signed “Marta”.")
+    await axe_clean()
+    await page.locator("tr", has_text=spanish).locator(f"text={spanish}").click()
+    await page.click("text=What participants tell you")
+    await expect(page.locator("[data-testid=signature]")).to_contain_text("signed “Marta”.")
     said = page.locator("[data-testid=answers] > li", has_text="Un café de Kenia")
     await said.locator("textarea[name=reply]").fill("¡Apuntado, Ana! Llega en primavera.")
     await said.locator("text=Send my reply").click()
     await expect(page.locator("main")).to_contain_text("Reply sent to")
     await axe_clean()
-    replied = await _mail(mailbox, people["Ana"], "te ha respondido")
+    replied = await _mail(mailbox, people["Ana"], f"Marta, de {brand_name}, te ha respondido")
     assert "Llega en primavera." in Mailbox.text(replied)
     assert "Un café de Kenia" in Mailbox.text(replied)
     assert f"{base}/c/{slug}" in Mailbox.text(replied)
@@ -387,6 +397,7 @@ async def test_a_marketer_runs_a_contest_from_the_console_alone(
         r'data-testid="brand-reply".*?</section>', page_text(await ana.get(f"/c/{slug}")), re.S
     )
     assert on_her_page and "Llega en primavera." in on_her_page.group(0)
+    assert "Marta" in on_her_page.group(0)
 
     # She lets the brand show it; the marketer puts it on the wall, and everyone sees it.
     own = (await ana.get(f"/c/{slug}")).text
@@ -428,7 +439,7 @@ async def test_a_marketer_runs_a_contest_from_the_console_alone(
     await page.fill("#message", "We do, Ben: three days by post.")
     await page.click("text=Send my answer")
     await expect(page.locator("main")).to_contain_text("signed")
-    answered = await _mail(mailbox, people["Ben"], "answered your message")
+    answered = await _mail(mailbox, people["Ben"], f"Marta, from {brand_name}, answered")
     assert "three days by post" in Mailbox.text(answered)
     assert "three days by post" in page_text(await ben.get(f"/c/{slug}"))
 
