@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from contests import authoring, beacon, chainlog, closing, draw, entries, verify
+from contests.authoring import ContestDraft
 from contests.clock import utcnow
 from contests.models import Contest, ContestStatus, Draw, Step
 from tests.factories import (
@@ -239,15 +240,26 @@ async def test_without_any_relay_the_draw_never_runs(database_url: Any, settings
     assert "no relay gave a valid round" in record.beacon_problem
 
 
-async def test_moving_the_end_moves_the_named_round_with_it(database_url: Any) -> None:
+@pytest.mark.parametrize("route", ["move_end", "edit_contest"])
+async def test_moving_the_end_moves_the_named_round_with_it(database_url: Any, route: str) -> None:
+    """Through "Move the end" and through the contest form alike."""
     brand, _ = await brand_with_marketer()
     contest = await live_contest(brand, network=QUICKNET)
     assert contest.beacon is not None
     first = contest.beacon["round"]
     assert QUICKNET.round_time(first) > contest.ends_at + timedelta(seconds=30)
-    await authoring.extend_end(
-        contest, contest.ends_at + timedelta(days=1), actor="test", now=utcnow()
-    )
+    later = contest.ends_at + timedelta(days=1)
+    if route == "move_end":
+        await authoring.move_end(contest, later, actor="test", now=utcnow())
+    else:
+        draft = ContestDraft(
+            title=contest.title,
+            description=contest.description,
+            starts_at=contest.starts_at,
+            ends_at=later,
+            alternates=contest.alternates,
+        )
+        await authoring.edit_contest(contest, draft, actor="test", now=utcnow())
     moved = await Contest.get(id=contest.id)
     assert moved.beacon is not None
     assert moved.beacon["round"] == first + 24 * 60 * 60 // beacon.QUICKNET_PERIOD
