@@ -399,6 +399,24 @@ class StepTally(Model):
         unique_together = (("contest_id", "stage", "shard"),)
 
 
+class ReferrerTally(Model):
+    """How many referrals of an entry count (are credited), kept by the database as
+    referrals are credited, refused or removed, so that the top referrers are the first
+    rows of an index instead of a count of a contest's every referral."""
+
+    id = fields.IntField(primary_key=True)
+    contest_id = fields.IntField()
+    referrer_id = fields.IntField()
+    credited = fields.IntField(default=0)
+
+    class Meta:
+        table = "referrer_tally"
+        unique_together = (("contest_id", "referrer_id"),)
+        indexes = (
+            Index(fields=("contest_id", "credited", "referrer_id"), name="referrer_tally_top"),
+        )
+
+
 class Evidence(Model):
     """Proof of a step reported from elsewhere, waiting for a worker's verdict."""
 

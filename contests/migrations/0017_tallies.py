@@ -1,11 +1,13 @@
 from tortoise import fields, migrations
+from tortoise.indexes import Index
 from tortoise.migrations import operations as ops
 
-# The dashboard reads counters instead of counting a contest's every entry and
-# completion on each view: entrants per quarter of an hour (UTC), and entries per step
-# and with every required step done, in shards. Triggers keep them in the transaction
-# that adds, moves or removes an entry, a completion or a step, whoever writes it; the
-# counters start from the entries and completions already there.
+# The dashboard reads counters instead of counting a contest's every entry, completion
+# and referral on each view: entrants per quarter of an hour (UTC), entries per step
+# and with every required step done (in shards), and each referrer's credited
+# referrals. Triggers keep them in the transaction that adds, moves or removes an
+# entry, a completion, a step or a referral, whoever writes it; the counters start
+# from the rows already there.
 SHARDS = 16
 
 _QUARTER = {
@@ -56,6 +58,15 @@ def _sqlite_triggers() -> str:
         "UPDATE entrant_tally SET entrants = entrants - 1 "
         f"WHERE contest_id = OLD.contest_id AND quarter = {old_quarter};"
     )
+    credit = (
+        "INSERT INTO referrer_tally (contest_id, referrer_id, credited) "
+        "VALUES (NEW.contest_id, NEW.referrer_id, 1) ON CONFLICT (contest_id, referrer_id) "
+        "DO UPDATE SET credited = referrer_tally.credited + 1;"
+    )
+    uncredit = (
+        "UPDATE referrer_tally SET credited = credited - 1 "
+        "WHERE contest_id = OLD.contest_id AND referrer_id = OLD.referrer_id;"
+    )
     # Row by row, each completion sees those before it: an entry completes its set at
     # exactly one of them.
     return f"""
@@ -82,6 +93,20 @@ UPDATE step_tally SET done = done - 1
 WHERE stage = 0 AND shard = OLD.entry_id % {SHARDS}
 AND contest_id = (SELECT contest_id FROM step WHERE id = OLD.step_id AND required)
 AND {_required_done("OLD.entry_id")} + 1 = {_required("step_tally.contest_id")};
+END;
+CREATE TRIGGER referral_tally_in AFTER INSERT ON referral
+WHEN NEW.status = 'credited' AND NEW.referrer_id IS NOT NULL BEGIN {credit} END;
+CREATE TRIGGER referral_tally_out AFTER DELETE ON referral
+WHEN OLD.status = 'credited' AND OLD.referrer_id IS NOT NULL BEGIN {uncredit} END;
+CREATE TRIGGER referral_tally_changed AFTER UPDATE OF status, referrer_id, contest_id ON referral
+WHEN OLD.status IS NOT NEW.status OR OLD.referrer_id IS NOT NEW.referrer_id
+OR OLD.contest_id IS NOT NEW.contest_id BEGIN
+UPDATE referrer_tally SET credited = credited - 1 WHERE OLD.status = 'credited'
+AND contest_id = OLD.contest_id AND referrer_id = OLD.referrer_id;
+INSERT INTO referrer_tally (contest_id, referrer_id, credited)
+SELECT NEW.contest_id, NEW.referrer_id, 1
+WHERE NEW.status = 'credited' AND NEW.referrer_id IS NOT NULL
+ON CONFLICT (contest_id, referrer_id) DO UPDATE SET credited = referrer_tally.credited + 1;
 END;
 CREATE TRIGGER step_tally_in AFTER INSERT ON step WHEN NEW.required
 BEGIN {_recount_finished("NEW.contest_id")} END;
@@ -152,6 +177,27 @@ REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION tally_compl
 CREATE TRIGGER completion_tally_out AFTER DELETE ON completion
 REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION tally_completions();
 
+CREATE FUNCTION tally_referrals() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP <> 'INSERT' AND OLD.status = 'credited' AND OLD.referrer_id IS NOT NULL THEN
+    UPDATE referrer_tally SET credited = credited - 1
+    WHERE contest_id = OLD.contest_id AND referrer_id = OLD.referrer_id;
+  END IF;
+  IF TG_OP <> 'DELETE' AND NEW.status = 'credited' AND NEW.referrer_id IS NOT NULL THEN
+    INSERT INTO referrer_tally AS t (contest_id, referrer_id, credited)
+    VALUES (NEW.contest_id, NEW.referrer_id, 1)
+    ON CONFLICT (contest_id, referrer_id) DO UPDATE SET credited = t.credited + 1;
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER referral_tally AFTER INSERT OR DELETE ON referral
+FOR EACH ROW EXECUTE FUNCTION tally_referrals();
+CREATE TRIGGER referral_tally_changed AFTER UPDATE OF status, referrer_id, contest_id
+ON referral FOR EACH ROW
+WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.referrer_id IS DISTINCT FROM NEW.referrer_id
+      OR OLD.contest_id IS DISTINCT FROM NEW.contest_id)
+EXECUTE FUNCTION tally_referrals();
+
 CREATE FUNCTION tally_recount_finished(of_contest INT) RETURNS void LANGUAGE sql AS $$
 {_recount_finished("$1")}
 $$;
@@ -192,6 +238,9 @@ SELECT f.contest_id, 0, f.entry_id % {SHARDS}, COUNT(*) FROM (
   WHERE s.required GROUP BY s.contest_id, c.entry_id
   HAVING COUNT(*) = {_required("s.contest_id")}
 ) f GROUP BY f.contest_id, f.entry_id % {SHARDS};
+INSERT INTO referrer_tally (contest_id, referrer_id, credited)
+SELECT contest_id, referrer_id, COUNT(*) FROM referral
+WHERE status = 'credited' AND referrer_id IS NOT NULL GROUP BY contest_id, referrer_id;
 """
 
 
@@ -230,6 +279,17 @@ class Migration(migrations.Migration):
                 ('done', fields.IntField(default=0)),
             ],
             options={'table': 'step_tally', 'app': 'models', 'unique_together': (('contest_id', 'stage', 'shard'),), 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='ReferrerTally',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('contest_id', fields.IntField()),
+                ('referrer_id', fields.IntField()),
+                ('credited', fields.IntField(default=0)),
+            ],
+            options={'table': 'referrer_tally', 'app': 'models', 'unique_together': (('contest_id', 'referrer_id'),), 'indexes': [Index(fields=['contest_id', 'credited', 'referrer_id'], name='referrer_tally_top')], 'pk_attr': 'id'},
             bases=['Model'],
         ),
         ops.RunPython(count_and_keep_counting),
