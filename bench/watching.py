@@ -1,5 +1,6 @@
 """The console's watching pages on large contests: the dashboard's figures, the first and
-a deep page of opinion answers, and the review queue, at 10,000 and 1,000,000 entrants,
+a deep page of opinion answers, and the review queue, at 10,000 and 1,000,000 entrants
+(a funnel of completions, one answer in five, a flag in fifty, a referral in four),
 on SQLite and on PostgreSQL. Prints milliseconds per call (median of several), the
 ratio to the smaller contest, and the dashboard against a bare count of the contest's
 entries (the anchor) and against counting its entries and completions as the dashboard
@@ -96,6 +97,7 @@ async def seed(size: int) -> Contest:
         # on SQLite the triggers count every row as it comes.
         await execute("ALTER TABLE entry DISABLE TRIGGER USER")
         await execute("ALTER TABLE completion DISABLE TRIGGER USER")
+        await execute("ALTER TABLE referral DISABLE TRIGGER USER")
     for start in range(0, size, BATCH):
         rows = []
         for n in range(start, min(size, start + BATCH)):
@@ -145,9 +147,31 @@ async def seed(size: int) -> Contest:
         "VALUES (?,?,?,?,?)",
         [[contest.id, i, "same_network", "{}", stamp] for i in flagged],
     )
+    # Every fourth entrant came through the link of one of a hundredth of the others;
+    # four in five of those referrals count.
+    referrers = max(1, size // 100)
+    referred = list(range(first_id + 1, first_id + size, 4))
+    for start in range(0, len(referred), BATCH):
+        await _many(
+            "INSERT INTO referral (contest_id, referrer_id, referred_id, code, status, reason, "
+            "created_at) VALUES (?,?,?,?,?,?,?)",
+            [
+                [
+                    contest.id,
+                    first_id + (n * 7919) % referrers,
+                    i,
+                    "",
+                    "credited" if n % 5 else "pending",
+                    "",
+                    stamp,
+                ]
+                for n, i in enumerate(referred[start : start + BATCH], start=start)
+            ],
+        )
     if postgres:
         await execute("ALTER TABLE entry ENABLE TRIGGER USER")
         await execute("ALTER TABLE completion ENABLE TRIGGER USER")
+        await execute("ALTER TABLE referral ENABLE TRIGGER USER")
         started = time.perf_counter()
         await tallies.recount(contest.id)
         print(f"  counted from the rows once in {time.perf_counter() - started:.1f} s")
@@ -166,9 +190,9 @@ async def timed(call: Callable[[], Awaitable[Any]]) -> float:
 
 
 async def counted_from_rows(contest: Contest) -> None:
-    """Entrants per day and the funnel counted from the entries and completions, as the
-    dashboard did before it kept running counts (UTC days: the zone changes nothing of
-    the work)."""
+    """Entrants per day, the funnel and the top referrers counted from the entries,
+    completions and referrals, as the dashboard did before it kept running counts (UTC
+    days: the zone changes nothing of the work)."""
     day = (
         "CAST(created_at AS DATE)"
         if connections.get("default").capabilities.dialect == "postgres"
@@ -187,6 +211,11 @@ async def counted_from_rows(contest: Contest) -> None:
         "SELECT COUNT(*) FROM (SELECT c.entry_id FROM completion c JOIN step s "
         "ON s.id = c.step_id WHERE s.contest_id = ? AND s.required GROUP BY c.entry_id "
         "HAVING COUNT(*) = 3) finished",
+        [contest.id],
+    )
+    await execute(
+        "SELECT referrer_id, COUNT(referrer_id) AS n FROM referral WHERE contest_id = ? "
+        "AND status = 'credited' GROUP BY referrer_id ORDER BY n DESC, referrer_id LIMIT 5",
         [contest.id],
     )
 

@@ -60,8 +60,8 @@ async def stages(contest_id: int) -> dict[int, int]:
 
 
 async def recount(contest_id: int) -> None:
-    """Count a contest's tallies again from its entries and completions: for rows written
-    with the triggers off, as a bulk load may be."""
+    """Count a contest's tallies again from its entries, completions and referrals: for
+    rows written with the triggers off, as a bulk load may be."""
     quarter = (
         f"FLOOR(EXTRACT(EPOCH FROM created_at) / {QUARTER_SECONDS})::INT"
         if connections.get("default").capabilities.dialect == "postgres"
@@ -69,6 +69,7 @@ async def recount(contest_id: int) -> None:
     )
     await execute("DELETE FROM entrant_tally WHERE contest_id = ?", [contest_id])
     await execute("DELETE FROM step_tally WHERE contest_id = ?", [contest_id])
+    await execute("DELETE FROM referrer_tally WHERE contest_id = ?", [contest_id])
     await execute(
         "INSERT INTO entrant_tally (contest_id, quarter, entrants) "  # noqa: S608
         f"SELECT contest_id, {quarter}, COUNT(*) FROM entry WHERE contest_id = ? "
@@ -90,4 +91,10 @@ async def recount(contest_id: int) -> None:
         "HAVING COUNT(*) = (SELECT COUNT(*) FROM step r WHERE r.contest_id = ? AND r.required)"
         f") f GROUP BY f.entry_id % {SHARDS}",
         [contest_id, contest_id, contest_id],
+    )
+    await execute(
+        "INSERT INTO referrer_tally (contest_id, referrer_id, credited) "
+        "SELECT contest_id, referrer_id, COUNT(*) FROM referral WHERE contest_id = ? "
+        "AND status = 'credited' AND referrer_id IS NOT NULL GROUP BY contest_id, referrer_id",
+        [contest_id],
     )
