@@ -10,7 +10,8 @@ import json
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from contests import accounts, dashboard, entries, review, signals
+from contests import accounts, authoring, dashboard, entries, review, signals
+from contests.authoring import StepDraft
 from contests.clock import utcnow
 from contests.models import (
     Completion,
@@ -155,6 +156,15 @@ async def test_the_running_counts_equal_a_count_from_scratch(database_url: str) 
     await Step.filter(id=code.id).update(required=False)
     assert await _counted(contest) == await _from_scratch(contest)
     assert (await _counted(contest))[2] == [17, 11, 8, 11]
+    # A required step added: nobody has done it yet.
+    await authoring.add_step(
+        contest,
+        StepDraft("code", "One more clue", "", settings={"code": "LATE-1"}),
+        actor="test",
+        now=utcnow(),
+    )
+    assert await _counted(contest) == await _from_scratch(contest)
+    assert (await _counted(contest))[2] == [17, 11, 8, 0, 0]
 
     # An entry moved to another day, and another zone: the days follow.
     await Entry.filter(id=first[0].id).update(created_at=utcnow().replace(hour=1, minute=10))

@@ -46,6 +46,12 @@ def _required(contest: str) -> str:
     return f"(SELECT COUNT(*) FROM step z WHERE z.contest_id = {contest} AND z.required)"
 
 
+# A required step added takes everyone out of "every required step done" (nobody has
+# done a step that did not exist): its counters go, without a recount. A step deleted
+# (only from a draft) or no longer required changes who has every required step: the
+# contest's entries are counted again, once.
+
+
 def _sqlite_triggers() -> str:
     new_quarter = _QUARTER["sqlite"].format(at="NEW.created_at")
     old_quarter = _QUARTER["sqlite"].format(at="OLD.created_at")
@@ -108,14 +114,13 @@ SELECT NEW.contest_id, NEW.referrer_id, 1
 WHERE NEW.status = 'credited' AND NEW.referrer_id IS NOT NULL
 ON CONFLICT (contest_id, referrer_id) DO UPDATE SET credited = referrer_tally.credited + 1;
 END;
-CREATE TRIGGER step_tally_in AFTER INSERT ON step WHEN NEW.required
-BEGIN {_recount_finished("NEW.contest_id")} END;
+CREATE TRIGGER step_tally_in AFTER INSERT ON step WHEN NEW.required BEGIN
+DELETE FROM step_tally WHERE contest_id = NEW.contest_id AND stage = 0; END;
 CREATE TRIGGER step_tally_out AFTER DELETE ON step BEGIN
 DELETE FROM step_tally WHERE contest_id = OLD.contest_id AND stage = OLD.id;
 {_recount_finished("OLD.contest_id")} END;
-CREATE TRIGGER step_tally_changed AFTER UPDATE OF required, contest_id ON step
-WHEN OLD.required IS NOT NEW.required OR OLD.contest_id IS NOT NEW.contest_id BEGIN
-{_recount_finished("OLD.contest_id")} {_recount_finished("NEW.contest_id")} END;
+CREATE TRIGGER step_tally_changed AFTER UPDATE OF required ON step
+WHEN OLD.required IS NOT NEW.required BEGIN {_recount_finished("NEW.contest_id")} END;
 """
 
 
@@ -203,13 +208,12 @@ CREATE FUNCTION tally_recount_finished(of_contest INT) RETURNS void LANGUAGE sql
 $$;
 CREATE FUNCTION tally_steps() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP = 'DELETE' THEN
+  IF TG_OP = 'INSERT' THEN
+    DELETE FROM step_tally WHERE contest_id = NEW.contest_id AND stage = 0;
+  ELSIF TG_OP = 'DELETE' THEN
     DELETE FROM step_tally WHERE contest_id = OLD.contest_id AND stage = OLD.id;
-  END IF;
-  IF TG_OP <> 'INSERT' THEN
     PERFORM tally_recount_finished(OLD.contest_id);
-  END IF;
-  IF TG_OP <> 'DELETE' THEN
+  ELSE
     PERFORM tally_recount_finished(NEW.contest_id);
   END IF;
   RETURN NULL;
@@ -217,9 +221,8 @@ END $$;
 CREATE TRIGGER step_tally_in AFTER INSERT ON step FOR EACH ROW WHEN (NEW.required)
 EXECUTE FUNCTION tally_steps();
 CREATE TRIGGER step_tally_out AFTER DELETE ON step FOR EACH ROW EXECUTE FUNCTION tally_steps();
-CREATE TRIGGER step_tally_changed AFTER UPDATE OF required, contest_id ON step FOR EACH ROW
-WHEN (OLD.required IS DISTINCT FROM NEW.required OR OLD.contest_id IS DISTINCT FROM NEW.contest_id)
-EXECUTE FUNCTION tally_steps();
+CREATE TRIGGER step_tally_changed AFTER UPDATE OF required ON step FOR EACH ROW
+WHEN (OLD.required IS DISTINCT FROM NEW.required) EXECUTE FUNCTION tally_steps();
 """
 
 
