@@ -214,6 +214,10 @@ async def counted_from_rows(contest: Contest) -> None:
         [contest.id],
     )
     await execute(
+        "SELECT status, COUNT(*) FROM referral WHERE contest_id = ? GROUP BY status",
+        [contest.id],
+    )
+    await execute(
         "SELECT referrer_id, COUNT(referrer_id) AS n FROM referral WHERE contest_id = ? "
         "AND status = 'credited' GROUP BY referrer_id ORDER BY n DESC, referrer_id LIMIT 5",
         [contest.id],

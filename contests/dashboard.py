@@ -1,6 +1,6 @@
 """The figures of a contest's dashboard: entrants over time, the step funnel, where
-entrants came from, and the flags. Entrants and the funnel come from running counts
-(contests/tallies.py), the rest from one aggregate query each, so that the dashboard
+entrants came from, and the flags. Entrants, the funnel and the referrals come from
+running counts (contests/tallies.py), the flags from one aggregate query each, so that the dashboard
 costs the same with a hundred entries or a million."""
 
 from __future__ import annotations
@@ -51,11 +51,8 @@ async def figures(contest: Contest, *, now: datetime) -> Figures:
     quarters = await tallies.entrants_per_quarter(contest.id)
     entered = sum(quarters.values())
     by_status = {
-        ReferralStatus(row[0]): int(row[1])
-        for row in await execute(
-            "SELECT status, COUNT(*) FROM referral WHERE contest_id = ? GROUP BY status",
-            [contest.id],
-        )
+        ReferralStatus(status): count
+        for status, count in (await tallies.referrals_per_status(contest.id)).items()
     }
     return Figures(
         entered=entered,

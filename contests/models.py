@@ -417,6 +417,23 @@ class ReferrerTally(Model):
         )
 
 
+class ReferralTally(Model):
+    """How many referrals of a contest are in each status, counted in ``shard`` (the
+    referred entry's id modulo ``contests.tallies.SHARDS``) so that referrals credited
+    at once for different referrers seldom wait for the same counter. Kept by the
+    database as referrals come, change status and go."""
+
+    id = fields.IntField(primary_key=True)
+    contest_id = fields.IntField()
+    status = fields.CharField(max_length=16)
+    shard = fields.IntField()
+    referrals = fields.IntField(default=0)
+
+    class Meta:
+        table = "referral_tally"
+        unique_together = (("contest_id", "status", "shard"),)
+
+
 class Evidence(Model):
     """Proof of a step reported from elsewhere, waiting for a worker's verdict."""
 

@@ -1,12 +1,14 @@
-"""Running counts of a contest's entrants and completions, for the dashboard.
+"""Running counts of a contest's entrants, completions and referrals, for the dashboard.
 
 The database keeps them itself: triggers (migration 0017) move a counter in the very
-transaction that adds, moves or removes an entry, a completion or a required step,
-whichever code or statement does it, so the counts never drift from the rows. Entrants
-are counted per quarter of an hour in UTC, which sums to local days in any zone the
-contest has, now or later. Entries per step, and those with every required step done
-(stage 0), are counted in shards by entry id, so that completions of one step by
-different entrants seldom wait for the same counter.
+transaction that adds, moves or removes an entry, a completion, a required step or a
+referral, whichever code or statement does it, so the counts never drift from the rows.
+Entrants are counted per quarter of an hour in UTC, which sums to local days in any zone
+the contest has, now or later. Entries per step, and those with every required step
+done (stage 0), are counted in shards by entry id, and referrals per status in shards by
+the referred entry's id, so that writers for different entrants seldom wait for the
+same counter. Each referrer's credited referrals have a counter of their own
+(``ReferrerTally``, read by ``contests.referrals.leaderboard``).
 """
 
 from __future__ import annotations
@@ -59,6 +61,19 @@ async def stages(contest_id: int) -> dict[int, int]:
     }
 
 
+async def referrals_per_status(contest_id: int) -> dict[str, int]:
+    """A contest's referrals in each status that has any."""
+    return {
+        str(status): int(referrals)
+        for status, referrals in await execute(
+            "SELECT status, SUM(referrals) FROM referral_tally WHERE contest_id = ? "
+            "GROUP BY status",
+            [contest_id],
+        )
+        if int(referrals)
+    }
+
+
 async def recount(contest_id: int) -> None:
     """Count a contest's tallies again from its entries, completions and referrals: for
     rows written with the triggers off, as a bulk load may be."""
@@ -70,6 +85,7 @@ async def recount(contest_id: int) -> None:
     await execute("DELETE FROM entrant_tally WHERE contest_id = ?", [contest_id])
     await execute("DELETE FROM step_tally WHERE contest_id = ?", [contest_id])
     await execute("DELETE FROM referrer_tally WHERE contest_id = ?", [contest_id])
+    await execute("DELETE FROM referral_tally WHERE contest_id = ?", [contest_id])
     await execute(
         "INSERT INTO entrant_tally (contest_id, quarter, entrants) "  # noqa: S608
         f"SELECT contest_id, {quarter}, COUNT(*) FROM entry WHERE contest_id = ? "
@@ -96,5 +112,11 @@ async def recount(contest_id: int) -> None:
         "INSERT INTO referrer_tally (contest_id, referrer_id, credited) "
         "SELECT contest_id, referrer_id, COUNT(*) FROM referral WHERE contest_id = ? "
         "AND status = 'credited' AND referrer_id IS NOT NULL GROUP BY contest_id, referrer_id",
+        [contest_id],
+    )
+    await execute(
+        "INSERT INTO referral_tally (contest_id, status, shard, referrals) "  # noqa: S608
+        f"SELECT contest_id, status, referred_id % {SHARDS}, COUNT(*) FROM referral "
+        f"WHERE contest_id = ? GROUP BY contest_id, status, referred_id % {SHARDS}",
         [contest_id],
     )

@@ -38,7 +38,7 @@ from tests.factories import (
 PAGE = "https://shop.example.com/origins?ref=contest"
 
 
-Counts = tuple[int, dict[date, int], list[int], list[tuple[str, int]]]
+Counts = tuple[int, dict[date, int], list[int], list[tuple[str, int]], dict[str, int]]
 
 
 async def _from_scratch(contest: Contest) -> Counts:
@@ -74,7 +74,10 @@ async def _from_scratch(contest: Contest) -> Counts:
         )
     )
     leaders = [(str(names.get(i) or ""), count) for i, count in top]
-    return len(created), per_day, funnel, leaders
+    statuses: dict[str, int] = {}
+    for status in await Referral.filter(contest=contest).values_list("status", flat=True):
+        statuses[str(status)] = statuses.get(str(status), 0) + 1
+    return len(created), per_day, funnel, leaders, statuses
 
 
 async def _counted(contest: Contest) -> Counts:
@@ -85,6 +88,7 @@ async def _counted(contest: Contest) -> Counts:
         {day: count for day, count in figures.per_day if count},
         [stage.count for stage in figures.funnel],
         [(leader.name, leader.referrals) for leader in figures.top_referrers],
+        {str(status): count for status, count in figures.referrals.items()},
     )
 
 
@@ -138,9 +142,10 @@ async def test_the_running_counts_equal_a_count_from_scratch(database_url: str) 
     # Counted twice, a completion adds nothing.
     assert not await entries.record_completion(first[3], code, utcnow(), links=LINKS)
     assert await _counted(contest) == await _from_scratch(contest)
-    entered, _, funnel, leaders = await _counted(contest)
+    entered, _, funnel, leaders, statuses = await _counted(contest)
     assert entered == 17 and funnel == [17, 13, 10, 9]
     assert [count for _, count in leaders] == [3, 1]
+    assert statuses == {"credited": 4, "pending": 1}
 
     # A disqualified entry stays counted, as before; a deleted account's steps do not.
     await signals.flag(first[4], Reason.DISPOSABLE_EMAIL, utcnow(), domain="mailinator.com")
@@ -150,7 +155,11 @@ async def test_the_running_counts_equal_a_count_from_scratch(database_url: str) 
     for entry in (first[5], later[0]):
         await accounts.delete(await Participant.get(entries__id=entry.id))
     assert await _counted(contest) == await _from_scratch(contest)
-    assert (await _counted(contest))[2:] == ([17, 11, 8, 7], [(leaders[0][0], 2), leaders[1]])
+    assert (await _counted(contest))[2:] == (
+        [17, 11, 8, 7],
+        [(leaders[0][0], 2), leaders[1]],
+        {"credited": 3, "pending": 1},
+    )
 
     # The code step is no longer required: whoever did the visit has every required step.
     await Step.filter(id=code.id).update(required=False)

@@ -4,8 +4,8 @@ from tortoise.migrations import operations as ops
 
 # The dashboard reads counters instead of counting a contest's every entry, completion
 # and referral on each view: entrants per quarter of an hour (UTC), entries per step
-# and with every required step done (in shards), and each referrer's credited
-# referrals. Triggers keep them in the transaction that adds, moves or removes an
+# and with every required step done (in shards), referrals per status (in shards),
+# and each referrer's credited referrals. Triggers keep them in the transaction that adds, moves or removes an
 # entry, a completion, a step or a referral, whoever writes it; the counters start
 # from the rows already there.
 SHARDS = 16
@@ -73,6 +73,16 @@ def _sqlite_triggers() -> str:
         "UPDATE referrer_tally SET credited = credited - 1 "
         "WHERE contest_id = OLD.contest_id AND referrer_id = OLD.referrer_id;"
     )
+    add_referral = (
+        "INSERT INTO referral_tally (contest_id, status, shard, referrals) "
+        f"VALUES (NEW.contest_id, NEW.status, NEW.referred_id % {SHARDS}, 1) "
+        "ON CONFLICT (contest_id, status, shard) "
+        "DO UPDATE SET referrals = referral_tally.referrals + 1;"
+    )
+    remove_referral = (
+        "UPDATE referral_tally SET referrals = referrals - 1 WHERE contest_id = OLD.contest_id "
+        f"AND status = OLD.status AND shard = OLD.referred_id % {SHARDS};"
+    )
     # Row by row, each completion sees those before it: an entry completes its set at
     # exactly one of them.
     return f"""
@@ -100,11 +110,11 @@ WHERE stage = 0 AND shard = OLD.entry_id % {SHARDS}
 AND contest_id = (SELECT contest_id FROM step WHERE id = OLD.step_id AND required)
 AND {_required_done("OLD.entry_id")} + 1 = {_required("step_tally.contest_id")};
 END;
-CREATE TRIGGER referral_tally_in AFTER INSERT ON referral
+CREATE TRIGGER referrer_tally_in AFTER INSERT ON referral
 WHEN NEW.status = 'credited' AND NEW.referrer_id IS NOT NULL BEGIN {credit} END;
-CREATE TRIGGER referral_tally_out AFTER DELETE ON referral
+CREATE TRIGGER referrer_tally_out AFTER DELETE ON referral
 WHEN OLD.status = 'credited' AND OLD.referrer_id IS NOT NULL BEGIN {uncredit} END;
-CREATE TRIGGER referral_tally_changed AFTER UPDATE OF status, referrer_id, contest_id ON referral
+CREATE TRIGGER referrer_tally_changed AFTER UPDATE OF status, referrer_id, contest_id ON referral
 WHEN OLD.status IS NOT NEW.status OR OLD.referrer_id IS NOT NEW.referrer_id
 OR OLD.contest_id IS NOT NEW.contest_id BEGIN
 UPDATE referrer_tally SET credited = credited - 1 WHERE OLD.status = 'credited'
@@ -114,6 +124,11 @@ SELECT NEW.contest_id, NEW.referrer_id, 1
 WHERE NEW.status = 'credited' AND NEW.referrer_id IS NOT NULL
 ON CONFLICT (contest_id, referrer_id) DO UPDATE SET credited = referrer_tally.credited + 1;
 END;
+CREATE TRIGGER referral_tally_in AFTER INSERT ON referral BEGIN {add_referral} END;
+CREATE TRIGGER referral_tally_out AFTER DELETE ON referral BEGIN {remove_referral} END;
+CREATE TRIGGER referral_tally_changed AFTER UPDATE OF status, contest_id, referred_id ON referral
+WHEN OLD.status IS NOT NEW.status OR OLD.contest_id IS NOT NEW.contest_id
+OR OLD.referred_id IS NOT NEW.referred_id BEGIN {remove_referral} {add_referral} END;
 CREATE TRIGGER step_tally_in AFTER INSERT ON step WHEN NEW.required BEGIN
 DELETE FROM step_tally WHERE contest_id = NEW.contest_id AND stage = 0; END;
 CREATE TRIGGER step_tally_out AFTER DELETE ON step BEGIN
@@ -182,7 +197,7 @@ REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION tally_compl
 CREATE TRIGGER completion_tally_out AFTER DELETE ON completion
 REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION tally_completions();
 
-CREATE FUNCTION tally_referrals() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION tally_referrers() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP <> 'INSERT' AND OLD.status = 'credited' AND OLD.referrer_id IS NOT NULL THEN
     UPDATE referrer_tally SET credited = credited - 1
@@ -195,13 +210,35 @@ BEGIN
   END IF;
   RETURN NULL;
 END $$;
-CREATE TRIGGER referral_tally AFTER INSERT OR DELETE ON referral
-FOR EACH ROW EXECUTE FUNCTION tally_referrals();
-CREATE TRIGGER referral_tally_changed AFTER UPDATE OF status, referrer_id, contest_id
+CREATE TRIGGER referrer_tally AFTER INSERT OR DELETE ON referral
+FOR EACH ROW EXECUTE FUNCTION tally_referrers();
+CREATE TRIGGER referrer_tally_changed AFTER UPDATE OF status, referrer_id, contest_id
 ON referral FOR EACH ROW
 WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.referrer_id IS DISTINCT FROM NEW.referrer_id
       OR OLD.contest_id IS DISTINCT FROM NEW.contest_id)
-EXECUTE FUNCTION tally_referrals();
+EXECUTE FUNCTION tally_referrers();
+
+CREATE FUNCTION tally_referral_statuses() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP <> 'INSERT' THEN
+    UPDATE referral_tally SET referrals = referrals - 1
+    WHERE contest_id = OLD.contest_id AND status = OLD.status
+    AND shard = OLD.referred_id % {SHARDS};
+  END IF;
+  IF TG_OP <> 'DELETE' THEN
+    INSERT INTO referral_tally AS t (contest_id, status, shard, referrals)
+    VALUES (NEW.contest_id, NEW.status, NEW.referred_id % {SHARDS}, 1)
+    ON CONFLICT (contest_id, status, shard) DO UPDATE SET referrals = t.referrals + 1;
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER referral_tally AFTER INSERT OR DELETE ON referral
+FOR EACH ROW EXECUTE FUNCTION tally_referral_statuses();
+CREATE TRIGGER referral_tally_changed AFTER UPDATE OF status, contest_id, referred_id
+ON referral FOR EACH ROW
+WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.contest_id IS DISTINCT FROM NEW.contest_id
+      OR OLD.referred_id IS DISTINCT FROM NEW.referred_id)
+EXECUTE FUNCTION tally_referral_statuses();
 
 CREATE FUNCTION tally_recount_finished(of_contest INT) RETURNS void LANGUAGE sql AS $$
 {_recount_finished("$1")}
@@ -244,6 +281,9 @@ SELECT f.contest_id, 0, f.entry_id % {SHARDS}, COUNT(*) FROM (
 INSERT INTO referrer_tally (contest_id, referrer_id, credited)
 SELECT contest_id, referrer_id, COUNT(*) FROM referral
 WHERE status = 'credited' AND referrer_id IS NOT NULL GROUP BY contest_id, referrer_id;
+INSERT INTO referral_tally (contest_id, status, shard, referrals)
+SELECT contest_id, status, referred_id % {SHARDS}, COUNT(*) FROM referral
+GROUP BY contest_id, status, referred_id % {SHARDS};
 """
 
 
@@ -293,6 +333,18 @@ class Migration(migrations.Migration):
                 ('credited', fields.IntField(default=0)),
             ],
             options={'table': 'referrer_tally', 'app': 'models', 'unique_together': (('contest_id', 'referrer_id'),), 'indexes': [Index(fields=['contest_id', 'credited', 'referrer_id'], name='referrer_tally_top')], 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='ReferralTally',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('contest_id', fields.IntField()),
+                ('status', fields.CharField(max_length=16)),
+                ('shard', fields.IntField()),
+                ('referrals', fields.IntField(default=0)),
+            ],
+            options={'table': 'referral_tally', 'app': 'models', 'unique_together': (('contest_id', 'status', 'shard'),), 'pk_attr': 'id'},
             bases=['Model'],
         ),
         ops.RunPython(count_and_keep_counting),
