@@ -1,7 +1,7 @@
 """The figures of a contest's dashboard: entrants over time, the step funnel, where
 entrants came from, and the flags. Entrants, the funnel and the referrals come from
-running counts (contests/tallies.py), the flags from one aggregate query each, so that the dashboard
-costs the same with a hundred entries or a million."""
+running counts (contests/tallies.py), the flags and reviews from one aggregate query
+each, so that the dashboard costs nearly the same with a hundred entries or a million."""
 
 from __future__ import annotations
 
