@@ -15,7 +15,7 @@ from tortoise.migrations import operations as ops
 # later in that order: no circle can form. Counters are read as before.
 #
 # Only the transaction that wrote a pending row can see it before the commit; it
-# deletes its rows when it applies them, so the table stays empty between commits.
+# deletes its rows when it applies them, so the table holds nothing between commits.
 # SQLite lets one writer at a time: its triggers stay as they are.
 SHARDS = 16
 
@@ -49,7 +49,9 @@ GROUP BY f.contest_id, f.entry_id % {SHARDS}"""
 def _settle(tally: str, table: str, keys: str, column: str, picked: str) -> str:
     """Apply this transaction's pending changes to one kind of counter, in key order."""
     return f"""
-  WITH taken AS (DELETE FROM tally_pending WHERE tally = '{tally}' RETURNING *)
+  WITH taken AS (
+    DELETE FROM tally_pending WHERE txn = txid_current() AND tally = '{tally}' RETURNING *
+  )
   INSERT INTO {table} AS t (contest_id, {keys}, {column})
   SELECT contest_id, {picked}, SUM(n) FROM taken GROUP BY contest_id, {picked}
   HAVING SUM(n) <> 0 ORDER BY contest_id, {picked}
@@ -61,6 +63,7 @@ def _postgres() -> str:
     old_quarter = _QUARTER.format(at="OLD.created_at")
     return f"""
 CREATE TABLE tally_pending (
+  txn BIGINT NOT NULL DEFAULT txid_current(),
   tally VARCHAR(8) NOT NULL,
   contest_id INT NOT NULL,
   a INT NOT NULL,
@@ -68,6 +71,9 @@ CREATE TABLE tally_pending (
   status VARCHAR(16) NOT NULL DEFAULT '',
   n INT NOT NULL
 );
+-- Each transaction reads its own rows through this index: the rows other transactions
+-- deleted, not vacuumed yet, are never read.
+CREATE INDEX tally_pending_txn ON tally_pending (txn, tally);
 
 CREATE FUNCTION tally_settle_pending() RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
