@@ -6,7 +6,12 @@ A participant's code, typed in, credits whoever referred them, and the referral 
 it completes for the referrer is a second statement in the same transaction; a
 worker's batch moves the same "every required step done" counters in one statement.
 Pairs are chosen so that the participant's first counter comes after the referrer's
-in the counters' order: taken as written, the two orders cross."""
+in the counters' order: taken as written, the two orders cross. Accounts deleted
+meanwhile take their completions' counters, then their referrals'.
+
+Whether two transactions meet half-way is up to timing; with counters taken as each
+statement ran, a few of every ten rounds deadlocked. Correct, the test passes whatever
+the timing."""
 
 from __future__ import annotations
 
