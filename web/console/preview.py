@@ -70,6 +70,8 @@ async def contest_preview(request: Request) -> Response:
         referral=await referrals.referral_view(contest, None, view.steps),
         preview_token=request.path_params["token"],
         must_accept_again=False,
+        beacon_state="",
+        round_at=None,
     )
 
 

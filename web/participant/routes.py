@@ -103,6 +103,8 @@ async def _contest_page(request: Request, slug: str) -> Response:
         referral=await referrals.referral_view(contest, view.entry, view.steps),
         preview_token="",
         must_accept_again=view.entry is not None and must_accept_again(contest, view.entry),
+        beacon_state=await views.waiting_draw_state(contest),
+        round_at=views.round_due(contest),
     )
     response.headers["Content-Security-Policy"] = brand_form_csp(contest)
     return response
