@@ -30,6 +30,7 @@ from contests.models import (
     Draw,
     FrozenLines,
     Outbox,
+    OutboxStatus,
     Step,
     Winner,
 )
@@ -198,6 +199,16 @@ async def _drawn_once_as_certified(
     return certificate
 
 
+async def _winners_told(contest: Contest) -> bool:
+    """Drawn, and every prize holder's email queued."""
+    return (
+        await _drawn(contest)
+        and not await Winner.filter(
+            contest=contest, alternate=False, notified_at__isnull=True
+        ).exists()
+    )
+
+
 def _postgres(settings: Settings) -> bool:
     return settings.database_url.startswith("postgres")
 
@@ -248,6 +259,8 @@ async def test_a_worker_killed_while_fetching_the_round_is_replaced_and_the_draw
         ("frozen_lines", 'DELETE FROM "frozen_lines"'),
         # In the middle of the draw's transaction, writing the winners.
         ("winner", 'INSERT INTO "winner"'),
+        # Right after the draw committed, queueing the first winner's email.
+        ("outbox", 'INSERT INTO "outbox"'),
     ],
 )
 async def test_a_worker_killed_in_the_middle_of_closing_or_drawing_is_replaced(
@@ -263,21 +276,35 @@ async def test_a_worker_killed_in_the_middle_of_closing_or_drawing_is_replaced(
     _, base = relay
     contest, addresses = await _contest(_network(base))
     url = settings.database_url.replace("postgres://", "postgresql://", 1)
+    first = await workers.start()
+
+    async def entrants_told() -> bool:
+        # Sends held by the lock would take the worker's database connections.
+        return (
+            not await Outbox.filter(to_email__in=addresses)
+            .exclude(status=OutboxStatus.SENT)
+            .exists()
+        )
+
+    await eventually(entrants_told, 30)
     holder = await asyncpg.connect(url)
     locking = holder.transaction()
     await locking.start()
     await holder.execute(f'LOCK TABLE "{table}" IN EXCLUSIVE MODE')
     try:
-        first = await workers.start()
         await _end_now(contest)
         await eventually(lambda: _waiting_for_lock(url, statement), 30)
-        assert (await Contest.get(id=contest.id)).status is ContestStatus.CLOSED
+        status = (await Contest.get(id=contest.id)).status
+        assert status is (ContestStatus.DRAWN if table == "outbox" else ContestStatus.CLOSED)
         record = await Draw.filter(contest=contest).first()
         if table == "frozen_lines":
             assert record is None
-        else:
+        elif table == "winner":
             assert record is not None and record.drawn_at is None
             assert record.beacon_round is not None
+        else:
+            assert record is not None and record.drawn_at is not None
+            assert not await Winner.filter(contest=contest, notified_at__isnull=False).exists()
         workers.kill(first)
     finally:
         await locking.rollback()
@@ -285,7 +312,7 @@ async def test_a_worker_killed_in_the_middle_of_closing_or_drawing_is_replaced(
     killed_at = asyncio.get_running_loop().time()
 
     await workers.start()
-    await eventually(lambda: _drawn(contest), RECOVERY_SECONDS + 5)
+    await eventually(lambda: _winners_told(contest), RECOVERY_SECONDS + 5)
     assert asyncio.get_running_loop().time() - killed_at < RECOVERY_SECONDS, workers.logs()
     await _drawn_once_as_certified(contest, addresses, mailbox)
     listed = await FrozenLines.filter(contest=contest).count()
