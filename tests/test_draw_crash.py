@@ -47,7 +47,7 @@ from tests.factories import (
     participant,
     published_certificate,
 )
-from tests.support.servers import asgi_server
+from tests.support.servers import asgi_server, free_port
 from tests.support.workers import Workers
 
 LEASE_SECONDS = 3
@@ -71,6 +71,8 @@ class Relay:
 
     network: beacon.Network | None = None
     hold: bool = False
+    # False: up, but no round is out yet (drand answers 425 Too Early).
+    serving: bool = True
     reached: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
     asked: list[int] = field(default_factory=list)
@@ -83,7 +85,7 @@ class Relay:
                 self.reached.set()
                 await asyncio.get_running_loop().run_in_executor(None, self.release.wait, 30)
             assert self.network is not None
-            if utcnow() < self.network.round_time(number):
+            if not self.serving or utcnow() < self.network.round_time(number):
                 return JSONResponse({"error": "round not yet"}, status_code=425)
             signed = beacon.sign_demo_round(number)
             return JSONResponse(
@@ -227,7 +229,7 @@ async def _waiting_for_lock(url: str, statement: str) -> bool:
 
 
 async def test_a_worker_killed_while_fetching_the_round_is_replaced_and_the_draw_runs_once(
-    workers: Workers, relay: tuple[Relay, str], mailbox: Mailbox
+    client: Any, workers: Workers, relay: tuple[Relay, str], mailbox: Mailbox
 ) -> None:
     served, base = relay
     served.hold = True
@@ -240,6 +242,9 @@ async def test_a_worker_killed_while_fetching_the_round_is_replaced_and_the_draw
     record = await Draw.get(contest=contest)
     assert record.drawn_at is None and record.beacon_round is None
     assert not await Winner.filter(contest=contest).exists()
+    for path in (f"/c/{contest.slug}/draw", f"/c/{contest.slug}"):
+        page = await client.get(path)
+        assert page.status_code == 200 and 'data-testid="beacon-waiting"' in page.text, path
     workers.kill(first)
     served.release.set()
     killed_at = asyncio.get_running_loop().time()
@@ -363,8 +368,6 @@ async def test_the_draw_waits_for_an_unreachable_or_late_round_and_says_so(
 ) -> None:
     """The relay is first unreachable (nobody listens on its port), then up without the
     round, then serves it: only then is the contest drawn, on that round."""
-    from tests.support.servers import free_port
-
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     network = _network(base)
@@ -391,6 +394,7 @@ async def test_the_draw_waits_for_an_unreachable_or_late_round_and_says_so(
 
         await eventually(lambda: said("beacon-late"), 30)
         record = await Draw.get(contest=contest)
+        assert record.drawn_at is None and record.beacon_round is None
         assert "no relay gave a valid round" in record.beacon_problem
         named = (await Contest.get(id=contest.id)).beacon
         assert named is not None
@@ -400,19 +404,11 @@ async def test_the_draw_waits_for_an_unreachable_or_late_round_and_says_so(
         assert 'data-testid="beacon-late"' in contest_page.text
 
         # The relay comes up, without the round: still late, still not drawn.
-        late = Relay(network=network, hold=False)
-        late_app = late.app()
-        served_rounds: list[int] = []
-
-        async def no_round(request: Request) -> Response:
-            served_rounds.append(int(request.path_params["round"]))
-            return JSONResponse({"error": "round not yet"}, status_code=425)
-
-        late_app.router.routes[0] = Route("/{chain}/public/{round:int}", no_round)
-        with asgi_server(late_app, port=port):
-            await eventually(lambda: asyncio.sleep(0, len(served_rounds) >= 2), 30)
+        late = Relay(network=network, serving=False)
+        with asgi_server(late.app(), port=port):
+            await eventually(lambda: asyncio.sleep(0, len(late.asked) >= 2), 30)
             await asyncio.sleep(0.5)
-        assert set(served_rounds) == {named["round"]}
+        assert set(late.asked) == {named["round"]}
         assert not await _drawn(contest)
         assert not await Winner.filter(contest=contest).exists()
         assert await said("beacon-late")
