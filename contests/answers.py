@@ -214,21 +214,16 @@ async def reply(
 
 
 async def _email_reply(answer: Answer, now: datetime, links: Links) -> Outbox | None:
-    person = answer.entry.participant
-    if person is None or not person.email:
-        return None
     contest = answer.step.contest
-    return await mail.queue(
+    return await mail.queue_to_participant(
+        answer.entry.participant,
+        locale=answer.entry.locale,
+        brand=contest.brand,
         kind="reply",
         # Each reply is its own message: a corrected reply is sent again.
         dedupe_key=f"reply:{answer.id}:{now.isoformat()}",
         template="reply",
-        to_email=person.email,
-        to_name=person.display_name,
-        locale=answer.entry.locale,
         now=now,
-        reply_to=contest.brand.reply_to,
-        brand=contest.brand,
         contest=contest,
         question=str(answer.step.config.get("question", answer.step.title)),
         words=answer.text,

@@ -21,7 +21,7 @@ from contests.content import (
 from contests.eligibility import check_countries, check_min_age
 from contests.errors import N_, Conflict, InvalidInput, NotFound
 from contests.ids import public_id, slugify
-from contests.lifecycle import require_editable
+from contests.lifecycle import EDITABLE, require_editable
 from contests.models import Brand, Completion, Contest, ContestStatus, Prize, RulesVersion, Step
 from contests.steps.registry import kind_named
 from contests.zones import check_zone
@@ -151,8 +151,9 @@ async def edit_contest(
     contest: Contest, draft: ContestDraft, *, actor: str, now: datetime
 ) -> Contest:
     """Change a contest: anything in a draft; once published, its words in every
-    language and a later end, nothing that would change who may take part."""
-    require_editable(contest)
+    language and its end (as ``move_end`` allows), nothing that would change who may
+    take part."""
+    _require_open(contest)
     _check_contest(draft)
     proposed = {
         "starts_at": draft.starts_at,
@@ -164,6 +165,7 @@ async def edit_contest(
     }
     async with in_transaction():
         locked = await Contest.select_for_update().get(id=contest.id)
+        _require_open(locked)
         if locked.status is not ContestStatus.DRAFT:
             for name, label in _FIXED_ONCE_PUBLISHED:
                 if proposed[name] != getattr(locked, name):
@@ -172,29 +174,30 @@ async def edit_contest(
                         "fixed_once_published",
                         what=label,
                     )
-            if draft.ends_at != locked.ends_at and draft.ends_at < locked.ends_at:
-                raise Conflict(
-                    N_("A live contest's end can only move later; use “Close now” to end it."),
-                    "end_earlier",
-                )
-        if draft.ends_at != locked.ends_at and draft.ends_at <= now:
-            raise InvalidInput(N_("The new end must be in the future."), "end_in_past")
+        await _move_end(
+            locked,
+            draft.ends_at,
+            starts_at=draft.starts_at,
+            brand=contest.brand,
+            actor=actor,
+            now=now,
+        )
         if draft.language != locked.language:
             await _switch_language(contest, locked.language, draft.language)
-        before = {"title": locked.title, "ends_at": locked.ends_at.isoformat()}
+        before = {"title": locked.title}
         contest.title, contest.description = draft.title.strip(), draft.description.strip()
         contest.texts = _contest_texts(draft)
-        contest.ends_at = draft.ends_at
+        contest.ends_at, contest.beacon = locked.ends_at, locked.beacon
         for name, value in proposed.items():
             setattr(contest, name, value)
-        await contest.save(update_fields=["title", "description", "texts", "ends_at", *proposed])
+        await contest.save(update_fields=["title", "description", "texts", *proposed])
         await changed(
             contest,
             "contest.edited",
             actor=actor,
             now=now,
             before=before,
-            after={"title": contest.title, "ends_at": contest.ends_at.isoformat()},
+            after={"title": contest.title},
         )
     return contest
 
@@ -227,33 +230,91 @@ async def contest_of_brand(brand: Brand, contest_id: int) -> Contest:
     return contest
 
 
-async def extend_end(contest: Contest, ends_at: datetime, *, actor: str, now: datetime) -> None:
-    """The end may move later while the contest runs, never earlier than now."""
-    require_editable(contest)
-    _check_window(contest.starts_at, ends_at)
-    if ends_at <= now:
-        raise InvalidInput(N_("The new end must be in the future."), "end_in_past")
-    if contest.status is ContestStatus.LIVE and ends_at < contest.ends_at:
+def _require_open(contest: Contest) -> None:
+    """A closed contest's list was frozen, and its draw's round named, by its end."""
+    if contest.status not in EDITABLE:
         raise Conflict(
-            N_("A live contest's end can only move later; use “Close now” to end it."),
+            N_("The contest is closed: its end and its settings can no longer change."),
+            "contest_closed",
+        )
+
+
+async def move_end(contest: Contest, ends_at: datetime, *, actor: str, now: datetime) -> bool:
+    """Move the contest's end, under ``_move_end``'s rules; whether it moved (False: it
+    was already there)."""
+    async with in_transaction():
+        locked = await Contest.select_for_update().get(id=contest.id)
+        moved = await _move_end(
+            locked, ends_at, starts_at=locked.starts_at, brand=contest.brand, actor=actor, now=now
+        )
+    contest.ends_at, contest.beacon = locked.ends_at, locked.beacon
+    return moved
+
+
+def _check_end_move(
+    contest: Contest, ends_at: datetime, starts_at: datetime, now: datetime
+) -> None:
+    """What a new end must respect. A draft may end at any time in the future. Once
+    published, participants may have read the end and taken part by it: the end moves
+    later, and earlier only while the contest has not started (nobody has taken part
+    yet). Never into the past: a started contest's sooner end, past or not, is refused
+    with the way to end it now."""
+    _check_window(starts_at, ends_at)
+    started = contest.status is ContestStatus.LIVE or (
+        contest.status is ContestStatus.SCHEDULED and contest.starts_at <= now
+    )
+    if started and ends_at < contest.ends_at:
+        raise Conflict(
+            N_(
+                "Once the contest has started its end can only move later; "
+                "to end it now, use “Close now and draw”."
+            ),
             "end_earlier",
         )
-    before = contest.ends_at
-    contest.ends_at = ends_at
-    # The named beacon round follows the end: it must still be published after the
-    # list is frozen. Both rounds are in the future, so nobody knows either.
-    if contest.beacon is not None:
-        contest.beacon = beacon.renamed_round(contest.beacon, ends_at)
-    async with in_transaction():
-        await contest.save(update_fields=["ends_at", "beacon"])
-        await changed(
-            contest,
-            "contest.end_moved",
-            actor=actor,
-            now=now,
-            before=before.isoformat(),
-            after=ends_at.isoformat(),
-        )
+    if ends_at <= now:
+        raise InvalidInput(N_("The new end must be in the future."), "end_in_past")
+
+
+async def _move_end(
+    locked: Contest,
+    ends_at: datetime,
+    *,
+    starts_at: datetime,
+    brand: Brand,
+    actor: str,
+    now: datetime,
+) -> bool:
+    """The one step that moves a contest's end, from the contest form and from "Move the
+    end" alike; inside the caller's transaction, on the row it locked. ``starts_at`` is
+    the start the contest will have (a draft's may change in the same form)."""
+    _require_open(locked)
+    if ends_at == locked.ends_at:
+        return False
+    _check_end_move(locked, ends_at, starts_at, now)
+    before = locked.ends_at
+    locked.ends_at = ends_at
+    # The round named at publication follows the end, with the same network and margin:
+    # it must still be published after the list is frozen. Both rounds are still in the
+    # future (the end moves only to the future), so nobody knows either.
+    before_round = locked.beacon["round"] if locked.beacon else None
+    if locked.beacon is not None:
+        locked.beacon = beacon.renamed_round(locked.beacon, ends_at)
+    await locked.save(update_fields=["ends_at", "beacon"])
+    await changed(
+        locked,
+        "contest.end_moved",
+        actor=actor,
+        now=now,
+        brand=brand,
+        before=before.isoformat(),
+        after=ends_at.isoformat(),
+        **(
+            {"beacon_round_before": before_round, "beacon_round": locked.beacon["round"]}
+            if locked.beacon
+            else {}
+        ),
+    )
+    return True
 
 
 def _step_texts(

@@ -157,19 +157,17 @@ async def _queue_mail(
     """Queue one email to a winner; False when they have no verified address, in which
     case they learn of their prize on the contest page only."""
     participant = winner.entry.participant
-    if participant is None or not participant.email or not participant.email_verified:
+    if participant is None or not participant.email_verified:
         return False
     contest = winner.contest
-    await mail.queue(
+    queued = await mail.queue_to_participant(
+        participant,
+        locale=winner.entry.locale,
+        brand=contest.brand,
         kind=template,
         dedupe_key=dedupe_key,
         template=template,
-        to_email=participant.email,
-        to_name=participant.display_name,
-        locale=winner.entry.locale,
         now=now,
-        reply_to=contest.brand.reply_to,
-        brand=contest.brand,
         links=links,
         contest=contest,
         prize_name=winner.prize.name if winner.prize else "",
@@ -180,7 +178,7 @@ async def _queue_mail(
         pseudonym=winner.entry.public_id,
         promoted=winner.alternate,
     )
-    return True
+    return queued is not None
 
 
 async def remind_due(now: datetime, *, links: Links, tokens: Tokens) -> int:

@@ -247,23 +247,19 @@ async def answer(
             created_at=now,
         )
         await Conversation.filter(id=conversation.id).update(unread=False, last_message_at=now)
-        outgoing = None
-        if person.email:
-            outgoing = await mail.queue(
-                kind="conversation",
-                dedupe_key=f"conversation:{message.id}",
-                template="conversation",
-                to_email=person.email,
-                to_name=person.display_name,
-                locale=person.locale,
-                now=now,
-                reply_to=role.brand.reply_to,
-                brand=role.brand,
-                signed=signed,
-                answer=words,
-                asked=next((m.text for m in reversed(found.messages) if not m.from_brand), ""),
-                account_url=links.account(),
-            )
+        outgoing = await mail.queue_to_participant(
+            person,
+            locale=person.locale,
+            brand=role.brand,
+            kind="conversation",
+            dedupe_key=f"conversation:{message.id}",
+            template="conversation",
+            now=now,
+            signed=signed,
+            answer=words,
+            asked=next((m.text for m in reversed(found.messages) if not m.from_brand), ""),
+            account_url=links.account(),
+        )
         await audit.record(
             actor=role.email,
             action="conversation.answered",

@@ -252,16 +252,14 @@ async def tell_if_in_the_draw(entry: Entry, now: datetime, links: Links) -> None
     # Once the contest has closed, its list is frozen: a late verdict changes nothing there.
     if contest.status not in RUNNING:
         return
-    await mail.queue(
+    await mail.queue_to_participant(
+        person,
+        locale=person.locale,
+        brand=contest.brand,
         kind="in-draw",
         dedupe_key=f"in-draw:{entry.id}",
         template="in_draw",
-        to_email=person.email,
-        to_name=person.display_name,
-        locale=person.locale,
         now=now,
-        reply_to=contest.brand.reply_to,
-        brand=contest.brand,
         links=links,
         contest=contest,
         chances=weight(sum(done.values())),

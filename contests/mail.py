@@ -11,7 +11,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 
 from contests.links import Links
-from contests.models import Brand, Outbox, OutboxStatus
+from contests.models import Brand, Outbox, OutboxStatus, Participant
 from contests.templating import render
 
 MAX_ATTEMPTS = 8
@@ -62,6 +62,38 @@ async def queue(
         )
     except IntegrityError:
         return await Outbox.get(dedupe_key=dedupe_key)
+
+
+async def queue_to_participant(
+    participant: Participant | None,
+    *,
+    locale: str,
+    brand: Brand,
+    kind: str,
+    dedupe_key: str,
+    template: str,
+    now: datetime,
+    links: Links | None = None,
+    **context: Any,
+) -> Outbox | None:
+    """Queue one message from ``brand`` to a participant, in ``locale`` (the language the
+    caller knows them by: their entry's or their account's), answered at the brand's
+    reply-to address; None when they have no address to write to."""
+    if participant is None or not participant.email:
+        return None
+    return await queue(
+        kind=kind,
+        dedupe_key=dedupe_key,
+        template=template,
+        to_email=participant.email,
+        to_name=participant.display_name,
+        locale=locale,
+        now=now,
+        reply_to=brand.reply_to,
+        brand=brand,
+        links=links,
+        **context,
+    )
 
 
 def _abandoned(now: datetime) -> Q:

@@ -222,20 +222,14 @@ async def _decide(
 async def _tell(
     entry: Entry, contest: Contest, role: Marketer, reason: str, now: datetime, links: Links
 ) -> Outbox | None:
-    person = entry.participant
-    if person is None or not person.email:
-        return None
-    brand = role.brand
-    return await mail.queue(
+    return await mail.queue_to_participant(
+        entry.participant,
+        locale=entry.locale,
+        brand=role.brand,
         kind="disqualified",
         dedupe_key=f"disqualified:{entry.id}",
         template="disqualified",
-        to_email=person.email,
-        to_name=person.display_name,
-        locale=entry.locale,
         now=now,
-        reply_to=brand.reply_to,
-        brand=brand,
         contest=contest,
         reason=reason,
         contest_url=links.contest(contest.slug),

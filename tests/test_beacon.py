@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from contests import authoring, beacon, chainlog, closing, draw, entries, verify
+from contests.authoring import ContestDraft
 from contests.clock import utcnow
 from contests.models import Contest, ContestStatus, Draw, Step
 from tests.factories import (
@@ -169,11 +170,15 @@ ENDS_AT = ROUND_AT - timedelta(seconds=31)
 PUBLISHED_AT = ENDS_AT - timedelta(days=1)
 
 
-async def _contest_on_quicknet(relays: tuple[str, ...]) -> Contest:
+async def _closed_on_quicknet(relays: tuple[str, ...]) -> Contest:
     brand, _ = await brand_with_marketer()
     contest = await live_contest(
         brand, now=PUBLISHED_AT, network=beacon.quicknet(relays=relays), prizes=1
     )
+    # Its end is long past: the session's worker, if one runs, would close it at
+    # today's date while people still enter. It ends in the future until the test has
+    # closed it at its own end, the named round kept.
+    await Contest.filter(id=contest.id).update(ends_at=utcnow() + timedelta(days=1))
     steps = await Step.filter(contest=contest)
     for number in range(4):
         person = await participant(name=f"P{number}")
@@ -181,6 +186,8 @@ async def _contest_on_quicknet(relays: tuple[str, ...]) -> Contest:
         entry = await entries.enter(contest, person, consented=True, locale="es", now=moment)
         for step in steps if number else steps[:1]:
             await entries.record_completion(entry, step, moment, links=LINKS)
+    assert await closing.close(contest.id, ENDS_AT + timedelta(seconds=1))
+    await Contest.filter(id=contest.id).update(ends_at=ENDS_AT)
     return await Contest.get(id=contest.id)
 
 
@@ -190,9 +197,8 @@ async def test_the_draw_waits_for_its_round_then_runs_on_it(
     # The chain log is read a batch at a time: these four entries take two batches.
     monkeypatch.setattr(chainlog, "BATCH", 3)
     with relay() as (served, base):
-        contest = await _contest_on_quicknet((base,))
+        contest = await _closed_on_quicknet((base,))
         assert contest.beacon is not None and contest.beacon["round"] == ROUND_10024141.number
-        assert await closing.close(contest.id, ENDS_AT + timedelta(seconds=1))
         fetching = _fetching(base)
 
         # The list is public, the round is not out yet: nothing is drawn.
@@ -228,8 +234,7 @@ async def test_the_draw_waits_for_its_round_then_runs_on_it(
 
 
 async def test_without_any_relay_the_draw_never_runs(database_url: Any, settings: Any) -> None:
-    contest = await _contest_on_quicknet((_nobody_listens(),))
-    assert await closing.close(contest.id, ENDS_AT + timedelta(seconds=1))
+    contest = await _closed_on_quicknet((_nobody_listens(),))
     later = ROUND_AT + timedelta(days=1)
     unreachable = _fetching(_nobody_listens())
     for _ in range(2):
@@ -239,15 +244,26 @@ async def test_without_any_relay_the_draw_never_runs(database_url: Any, settings
     assert "no relay gave a valid round" in record.beacon_problem
 
 
-async def test_moving_the_end_moves_the_named_round_with_it(database_url: Any) -> None:
+@pytest.mark.parametrize("route", ["move_end", "edit_contest"])
+async def test_moving_the_end_moves_the_named_round_with_it(database_url: Any, route: str) -> None:
+    """Through "Move the end" and through the contest form alike."""
     brand, _ = await brand_with_marketer()
     contest = await live_contest(brand, network=QUICKNET)
     assert contest.beacon is not None
     first = contest.beacon["round"]
     assert QUICKNET.round_time(first) > contest.ends_at + timedelta(seconds=30)
-    await authoring.extend_end(
-        contest, contest.ends_at + timedelta(days=1), actor="test", now=utcnow()
-    )
+    later = contest.ends_at + timedelta(days=1)
+    if route == "move_end":
+        await authoring.move_end(contest, later, actor="test", now=utcnow())
+    else:
+        draft = ContestDraft(
+            title=contest.title,
+            description=contest.description,
+            starts_at=contest.starts_at,
+            ends_at=later,
+            alternates=contest.alternates,
+        )
+        await authoring.edit_contest(contest, draft, actor="test", now=utcnow())
     moved = await Contest.get(id=contest.id)
     assert moved.beacon is not None
     assert moved.beacon["round"] == first + 24 * 60 * 60 // beacon.QUICKNET_PERIOD

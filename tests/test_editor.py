@@ -4,15 +4,18 @@ their versions, eligibility declared at entry, the preview and the confirmations
 
 from __future__ import annotations
 
+import asyncio
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from tortoise import connections
+from tortoise.transactions import in_transaction
 
-from contests import authoring, content, publishing, rules
+from contests import authoring, beacon, closing, content, publishing, rules
 from contests.authoring import ContestDraft, StepDraft
 from contests.clock import utcnow
 from contests.consent import require_current_consent
@@ -399,6 +402,262 @@ async def test_a_duplicate_is_a_draft_with_everything_but_entries_and_secrets(
     assert copied_qr.config["secret"] != qr.config["secret"]
     assert await Prize.filter(contest=copy).count() == 1
     assert await AuditLog.filter(action="contest.duplicated", target=copy.slug).exists()
+
+
+# Moving the end: the contest form and "Move the end" are one step with one set of rules.
+
+ROUTES = ["form", "move"]
+
+
+def _local(moment: datetime, contest: Contest) -> str:
+    return moment.astimezone(ZoneInfo(contest.timezone)).strftime("%Y-%m-%dT%H:%M")
+
+
+async def _move(
+    console: httpx.AsyncClient, brand: Brand, contest: Contest, ends_at: datetime, route: str
+) -> str:
+    """Send ``ends_at`` through one of the two routes; what the marketer is then told."""
+    path = _path(brand, contest)
+    if route == "move":
+        token = await csrf(console, path)
+        response = await console.post(
+            f"{path}/end", data={"csrf_token": token, "ends_at": _local(ends_at, contest)}
+        )
+        assert response.status_code == 303
+        return await after_redirect(console, response)
+    stored = await Contest.get(id=contest.id)
+    token = await csrf(console, f"{path}/edit")
+    response = await console.post(
+        f"{path}/edit",
+        data={
+            "csrf_token": token,
+            "language": stored.language,
+            f"title_{stored.language}": stored.title,
+            "timezone": stored.timezone,
+            "starts_at": _local(stored.starts_at, stored),
+            "ends_at": _local(ends_at, stored),
+            "alternates": str(stored.alternates),
+            "min_age": str(stored.min_age),
+        },
+    )
+    if response.status_code == 303:
+        return await after_redirect(console, response)
+    assert response.status_code in (409, 422)
+    return page_text(response)
+
+
+MOVED = {"form": "Contest saved.", "move": "End time changed."}
+
+
+async def _end_moves(contest: Contest) -> list[AuditLog]:
+    return await AuditLog.filter(action="contest.end_moved", target=contest.slug).order_by("id")
+
+
+async def _scheduled(brand: Brand) -> Contest:
+    """Published, starting tomorrow: nobody has taken part yet."""
+    contest = await _bilingual(brand, starts_in=timedelta(days=1))
+    await publishing.publish(contest, actor="test", now=utcnow())
+    assert contest.status is ContestStatus.SCHEDULED
+    return contest
+
+
+def _round_after(contest: Contest) -> int:
+    assert contest.beacon is not None
+    network = beacon.network_from(contest.beacon)
+    return network.round_after(
+        contest.ends_at + timedelta(seconds=contest.beacon["margin_seconds"])
+    )
+
+
+@pytest.mark.parametrize("route", ROUTES)
+async def test_a_drafts_end_moves_to_any_future_time(
+    app: Any, worker: Any, mailbox: Mailbox, route: str
+) -> None:
+    brand, address = await brand_and_marketer_address()
+    contest = await _bilingual(brand)
+    now = utcnow()
+    async with _console(app, mailbox, address) as console:
+        sooner = now + timedelta(hours=2)
+        assert MOVED[route] in await _move(console, brand, contest, sooner, route)
+        later = now + timedelta(days=30)
+        assert MOVED[route] in await _move(console, brand, contest, later, route)
+        # Started five minutes ago: a minute ago is after the start, and past.
+        said = await _move(console, brand, contest, now - timedelta(minutes=1), route)
+        assert "The new end must be in the future." in said
+    stored = await Contest.get(id=contest.id)
+    assert _local(stored.ends_at, stored) == _local(later, stored) and stored.beacon is None
+    moves = await _end_moves(contest)
+    assert [_local(datetime.fromisoformat(str(m.data["after"])), stored) for m in moves] == [
+        _local(sooner, stored),
+        _local(later, stored),
+    ]
+
+
+@pytest.mark.parametrize("route", ROUTES)
+async def test_a_live_contests_end_moves_later_and_its_named_round_follows(
+    app: Any, worker: Any, mailbox: Mailbox, route: str
+) -> None:
+    brand, address = await brand_and_marketer_address()
+    contest = await live_contest(brand, network=beacon.quicknet(relays=()))
+    assert contest.beacon is not None
+    first = contest.beacon["round"]
+    old_end = contest.ends_at
+    async with _console(app, mailbox, address) as console:
+        # Participants have read the end: it never comes sooner, whether still ahead or
+        # already gone (it started five minutes ago), and the refusal says how to end the
+        # contest now.
+        for sooner in (old_end - timedelta(hours=1), utcnow() - timedelta(minutes=1)):
+            said = await _move(console, brand, contest, sooner, route)
+            assert "Once the contest has started its end can only move later" in said
+            assert "Close now and draw" in said
+        assert (await Contest.get(id=contest.id)).beacon == contest.beacon
+        said = await _move(console, brand, contest, old_end + timedelta(days=1), route)
+        assert MOVED[route] in said
+    moved = await Contest.get(id=contest.id)
+    assert moved.ends_at > old_end + timedelta(hours=23, minutes=58)
+    assert moved.beacon is not None
+    # The round named at publication follows the end, same network and margin: still
+    # the first one published after the end plus the margin.
+    assert moved.beacon["round"] == _round_after(moved)
+    assert moved.beacon["round"] > first + 24 * 60 * 60 // beacon.QUICKNET_PERIOD - 30
+    assert {k: v for k, v in moved.beacon.items() if k not in ("round", "round_at")} == {
+        k: v for k, v in contest.beacon.items() if k not in ("round", "round_at")
+    }
+    [logged] = await _end_moves(contest)
+    assert logged.data["before"] == old_end.isoformat()
+    assert datetime.fromisoformat(str(logged.data["after"])) == moved.ends_at
+    assert logged.data["beacon_round_before"] == first
+    assert logged.data["beacon_round"] == moved.beacon["round"]
+
+
+@pytest.mark.parametrize("route", ROUTES)
+async def test_a_scheduled_contests_end_may_come_sooner_but_not_before_its_start(
+    app: Any, worker: Any, mailbox: Mailbox, route: str
+) -> None:
+    brand, address = await brand_and_marketer_address()
+    contest = await _scheduled(brand)
+    assert contest.beacon is not None
+    first = contest.beacon["round"]
+    async with _console(app, mailbox, address) as console:
+        said = await _move(console, brand, contest, contest.starts_at - timedelta(hours=1), route)
+        assert "The contest must end after it starts." in said
+        said = await _move(console, brand, contest, utcnow() - timedelta(hours=1), route)
+        assert "The contest must end after it starts." in said
+        sooner = contest.ends_at - timedelta(days=1)
+        assert MOVED[route] in await _move(console, brand, contest, sooner, route)
+    moved = await Contest.get(id=contest.id)
+    assert _local(moved.ends_at, moved) == _local(sooner, moved)
+    assert moved.beacon is not None
+    assert moved.beacon["round"] == _round_after(moved) < first
+    assert len(await _end_moves(contest)) == 1
+
+
+@pytest.mark.parametrize("route", ROUTES)
+async def test_a_closed_contests_end_does_not_move(
+    app: Any, worker: Any, mailbox: Mailbox, route: str
+) -> None:
+    brand, address = await brand_and_marketer_address()
+    contest = await live_contest(brand)
+    assert await closing.close(contest.id, utcnow())
+    closed = await Contest.get(id=contest.id)
+    async with _console(app, mailbox, address) as console:
+        said = await _move(console, brand, contest, contest.ends_at + timedelta(days=1), route)
+        assert "The contest is closed: its end and its settings can no longer change." in said
+    assert (await Contest.get(id=contest.id)).ends_at == closed.ends_at
+    assert await _end_moves(contest) == []
+
+
+async def test_moving_the_end_to_where_it_already_is_changes_nothing(
+    app: Any, worker: Any, mailbox: Mailbox
+) -> None:
+    brand, address = await brand_and_marketer_address()
+    contest = await live_contest(brand)
+    await Contest.filter(id=contest.id).update(
+        ends_at=contest.ends_at.replace(second=0, microsecond=0)
+    )
+    contest = await Contest.get(id=contest.id)
+    async with _console(app, mailbox, address) as console:
+        said = await _move(console, brand, contest, contest.ends_at, "move")
+        assert "The contest already ends at that time." in said
+    assert await _end_moves(contest) == []
+
+
+async def test_both_routes_refuse_a_contest_closed_while_the_form_was_open() -> None:
+    """The rules are read on the locked row, not on the copy the page loaded."""
+    brand, _ = await brand_with_marketer()
+    contest = await live_contest(brand)
+    assert await closing.close(contest.id, utcnow())
+    later = contest.ends_at + timedelta(days=1)
+    with pytest.raises(Conflict, match="its end and its settings can no longer change"):
+        await authoring.move_end(contest, later, actor="test", now=utcnow())
+    draft = ContestDraft(
+        title=contest.title,
+        description=contest.description,
+        starts_at=contest.starts_at,
+        ends_at=later,
+        alternates=contest.alternates,
+    )
+    with pytest.raises(Conflict, match="its end and its settings can no longer change"):
+        await authoring.edit_contest(contest, draft, actor="test", now=utcnow())
+    assert (await Contest.get(id=contest.id)).ends_at == contest.ends_at
+
+
+async def _waiting_for_a_row_lock() -> bool:
+    rows = await connections.get("default").execute_query_dict(
+        "SELECT count(*) AS n FROM pg_stat_activity "
+        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    return bool(rows[0]["n"])
+
+
+@pytest.mark.parametrize("route", ROUTES)
+async def test_a_move_waits_for_a_close_holding_the_contest_then_is_refused(
+    database_url: str, route: str
+) -> None:
+    """Both routes read the rules on the locked row: a close that holds the contest
+    while the end is moved wins, and the move is refused rather than lost in it."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite has no row locks: its writers take turns on the whole database")
+    brand, _ = await brand_with_marketer()
+    contest = await live_contest(brand)
+    holding, closed = asyncio.Event(), asyncio.Event()
+
+    async def close_slowly() -> None:
+        async with in_transaction():
+            await Contest.select_for_update().get(id=contest.id)
+            holding.set()
+            await closed.wait()
+            await Contest.filter(id=contest.id).update(status=ContestStatus.CLOSED)
+
+    closer = asyncio.create_task(close_slowly())
+    await holding.wait()
+    later = contest.ends_at + timedelta(days=1)
+    draft = ContestDraft(
+        title=contest.title,
+        description=contest.description,
+        starts_at=contest.starts_at,
+        ends_at=later,
+        alternates=contest.alternates,
+    )
+    mover = asyncio.create_task(
+        authoring.move_end(contest, later, actor="test", now=utcnow())
+        if route == "move"
+        else authoring.edit_contest(contest, draft, actor="test", now=utcnow())
+    )
+    for _ in range(400):
+        if await _waiting_for_a_row_lock():
+            break
+        await asyncio.sleep(0.05)
+    else:
+        pytest.fail("the move never waited for the contest's row")
+    assert not mover.done()
+    closed.set()
+    await closer
+    with pytest.raises(Conflict, match="its end and its settings can no longer change"):
+        await mover
+    stored = await Contest.get(id=contest.id)
+    assert stored.ends_at == contest.ends_at and stored.status is ContestStatus.CLOSED
+    assert await _end_moves(contest) == []
 
 
 # Publishing and the irreversible buttons.

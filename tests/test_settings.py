@@ -51,6 +51,17 @@ def test_the_demo_runs_without_a_secret_key(monkeypatch: pytest.MonkeyPatch) -> 
     assert settings.secret_key == DEMO_SECRET_KEY
 
 
+def test_the_demo_lets_several_people_sign_in_from_one_machine(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SECRET_KEY", GOOD_SECRET)
+    assert _load().sign_in_limit == "5/15 minutes"
+    monkeypatch.setenv("DEMO", "true")
+    assert _load().sign_in_limit == "60/15 minutes"
+    monkeypatch.setenv("SIGN_IN_LIMIT", "3/minute")
+    assert _load().sign_in_limit == "3/minute"
+
+
 @pytest.mark.parametrize(
     ("variable", "value"),
     [

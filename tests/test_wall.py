@@ -129,3 +129,26 @@ async def test_deleting_the_account_takes_the_answer_off_the_wall(database_url: 
     assert mine["answers"][0]["on_the_contest_wall_since"] is not None
     await accounts.delete(await Participant.get(entries__id=entry.id))
     assert await wall.wall_of(contest) == []
+
+
+async def test_the_console_preview_of_a_published_contest_shows_its_wall(
+    app: Any, worker: Any, mailbox: Mailbox
+) -> None:
+    """The preview is the page participants see, wall included."""
+    brand, address = await brand_and_marketer_address()
+    contest = await live_contest(brand)
+    step = await _opinion(contest)
+    entry = await entrant(contest, name="Luis")
+    assert await completion.submit(entry, step, {"answer": WORDS}, utcnow(), links=LINKS)
+    await wall.consent(entry, step, True, now=utcnow())
+    answer = await Answer.get(entry=entry, step=step)
+    await wall.show(await _marketer(brand), contest, answer.id, True, now=utcnow())
+    async with marketer_console(app, mailbox, address) as console:
+        link = await console.get(f"/console/{brand.slug}/contests/{contest.id}/preview?lang=en")
+        assert link.status_code == 303
+        preview = await console.get(link.headers["location"])
+        assert preview.status_code == 200 and 'data-testid="preview-note"' in preview.text
+    shown = page_text(preview)
+    assert 'data-testid="wall"' in preview.text
+    assert WORDS in shown and f"Luis, on “{QUESTION}”" in shown
+    assert shown.count(WORDS) == (await _public_page(app, contest)).count(WORDS)

@@ -351,6 +351,8 @@ def _banner(
     def url(name: str, **params: str) -> str:
         return settings.base_url + str(app.url_path_for(name, **params))
 
+    slug = demo.slug if demo is not None else slugify(_contest_draft(utcnow()).title)
+
     lines = [
         "",
         "Gymkana demo is running. Press Ctrl-C to stop it.",
@@ -380,25 +382,35 @@ def _banner(
         *_notes(demo, site_origin, settings),
         "",
         "Walkthrough:",
-        f"  1. Open {url('login')} and sign in with any email address.",
-        "  2. Open the demo mailbox and click the sign-in link in the newest message.",
-        "  3. Open the demo contest and enter it.",
-        "  4. Follow a visit step: stay 5 s on the brand page; the overlay says when it counted.",
-        "  5. Find the code on the brand's menu page and type it into the code step.",
+        f"  1. Open the demo contest ({url('contest', slug=slug)}), press “Sign in to take "
+        "part” and give any email address.",
+        "  2. Follow “Demo mailbox” at the top of the page and click the sign-in link in the "
+        "newest message.",
+        "  3. Back on the contest, accept the rules and press “Take part”.",
+        "  4. Follow the first visit step: stay 5 s on the brand page; the overlay says when it "
+        "counted.",
+        "  5. Find the code on the brand's menu page (its home page's button leads back to the "
+        "contest) and type it into the code step: with these two required steps done, you are "
+        "in the draw.",
         f"     Scan the QR steps' codes at {url('demo_qr')} (or open the link beneath each).",
         "  6. The quiz's answer is on the brand's origin page; then tell the brand what you "
         "think in the last step.",
-        "     Enter with a second address too (a private window): the draw then has an alternate.",
-        f"  7. In another browser or a private window, sign in as {MARKETER_EMAIL}, open the "
-        "contest in the console, tick the confirmation and press “Close now”.",
-        "  8. The contest's draw page (its link is on the contest page) publishes the frozen "
-        "list, its digest and the chain log at once, then waits for the demo beacon's named "
-        "round (about half a minute) and draws on it.",
-        "  9. Download the certificate and the chain log from the draw page and check them: "
-        ".venv/bin/gymkana verify draw.json --chain chain.txt",
-        " 10. As the winner, open the prize email in the mailbox and claim the prize. In the "
-        "console's Winners page, disqualify a winner with a reason: the next alternate gets "
-        "the prize and an email.",
+        "     The contest has three prizes and two alternates: for an alternate to be drawn, "
+        "enter as four people or more",
+        "     (sign out, then sign in with another address), each doing the two required steps.",
+        f"  7. In another browser or a private window, sign in as {MARKETER_EMAIL}, follow "
+        "“Console” at the top, "
+        "open the contest, tick the confirmation and press “Close now and draw”.",
+        "  8. Follow the link to the public draw page: the frozen list, its digest and the chain "
+        "log are published at once; the draw waits for the demo beacon's named round (about "
+        "half a minute) and runs on it. Reload the page to see the certificate.",
+        "  9. Download the certificate and the entry chain log there and check them with the "
+        "command the page shows:",
+        f"     .venv/bin/gymkana verify {slug}-draw.json --chain {slug}-chain.txt",
+        " 10. Signed in as a winner, open their prize email in the demo mailbox and claim the "
+        "prize through its link.",
+        " 11. In the console, open “Winners and claims” and disqualify a winner with a reason: "
+        "the next alternate gets the prize and an email in the demo mailbox.",
         "",
     ]
     return "\n".join(lines)

@@ -43,7 +43,8 @@ def gymkana_command(args: list[str], env: Mapping[str, str], base: str) -> Itera
         cwd=ROOT,
     )
     try:
-        deadline = time.monotonic() + 30
+        # Migrating a fresh database and seeding takes seconds, many on a busy machine.
+        deadline = time.monotonic() + 90
         while True:
             try:
                 if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:

@@ -8,9 +8,10 @@ message beside it, never emptied.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, available_timezones
 
 from starlette.datastructures import FormData
@@ -90,11 +91,17 @@ def _contest_values(contest: Contest | None) -> dict[str, Any]:
     return values
 
 
-def _typed_values(form: FormData) -> dict[str, Any]:
+def _typed(form: FormData) -> dict[str, Any]:
     """What the marketer sent, to show it again beside a refusal."""
-    values: dict[str, Any] = {
+    return {
         key: value for key, value in form.items() if isinstance(value, str) and key != "csrf_token"
     }
+
+
+def _typed_values(form: FormData) -> dict[str, Any]:
+    """What the marketer sent in the contest form, with its several countries and the
+    main language's words under their suffixed names too."""
+    values = _typed(form)
     values["countries"] = [code for code in form.getlist("countries") if isinstance(code, str)]
     main = values.get("language") if values.get("language") in LOCALES else "es"
     for name in content.CONTEST_FIELDS:
@@ -270,16 +277,62 @@ async def _refused(
     error: GymkanaError,
 ) -> Response:
     """The contest page again, the refused form open with what was typed in it."""
-    typed = {
-        key: value for key, value in form.items() if isinstance(value, str) and key != "csrf_token"
-    }
-    return await contest_page(request, role, contest, refused=refused, typed=typed, error=error)
+    return await contest_page(
+        request, role, contest, refused=refused, typed=_typed(form), error=error
+    )
+
+
+async def _saved(
+    request: Request,
+    role: Marketer,
+    contest: Contest,
+    form: FormData,
+    change: Callable[[], Awaitable[object]],
+    *,
+    refused: str,
+    done: str,
+    anchor: str,
+) -> Response:
+    """A prize or step form applied by ``change``: back to the contest at ``anchor`` with
+    ``done`` said, or, refused, the form named ``refused`` open again with what was typed.
+    ``change`` reads the form too, so a field it cannot read is refused the same way."""
+    try:
+        await change()
+    except (InvalidInput, Conflict) as error:
+        return await _refused(request, role, contest, form, refused, error)
+    flash(request, done, "success")
+    return redirect(_back_to(request, role, contest, anchor))
+
+
+Part = TypeVar("Part", Prize, Step)
+
+
+async def _part_form(
+    request: Request, model: type[Part], name: str, missing: str
+) -> tuple[Marketer, Contest, Part, FormData]:
+    """A change to one of the contest's prizes or steps, ``model`` at the path's ``name``:
+    a refusal goes back to its row, or to the list with the message ``missing`` when the
+    contest has no such row."""
+    role = await role_for(request, EDITOR)
+    contest = await contest_for(request, role)
+    part = await model.filter(id=request.path_params[name], contest=contest).first()
+    request.state.back = _back_to(
+        request, role, contest, f"#{name}-{part.id}" if part else f"#{name}s"
+    )
+    form = await checked_form(request)
+    if part is None:
+        raise NotFound(missing, f"{name}_not_found")
+    return role, contest, part, form
 
 
 async def add_prize(request: Request) -> Response:
     role, contest, form = await _change(request, "#prizes")
-    try:
-        await authoring.add_prize(
+    return await _saved(
+        request,
+        role,
+        contest,
+        form,
+        lambda: authoring.add_prize(
             contest,
             name=forms.text(form, "name", 160),
             description=forms.text(form, "description", 2000, multiline=True),
@@ -287,30 +340,25 @@ async def add_prize(request: Request) -> Response:
             texts=_other_texts(form, contest.language, _PRIZE_SIZES),
             actor=actor(role),
             now=utcnow(),
-        )
-    except (InvalidInput, Conflict) as error:
-        return await _refused(request, role, contest, form, "add-prize", error)
-    flash(request, N_("Prize added."), "success")
-    return redirect(_back_to(request, role, contest, "#prizes"))
+        ),
+        refused="add-prize",
+        done=N_("Prize added."),
+        anchor="#prizes",
+    )
 
 
 async def _prize_form(request: Request) -> tuple[Marketer, Contest, Prize, FormData]:
-    role = await role_for(request, EDITOR)
-    contest = await contest_for(request, role)
-    prize = await Prize.filter(id=request.path_params["prize"], contest=contest).first()
-    request.state.back = _back_to(
-        request, role, contest, f"#prize-{prize.id}" if prize else "#prizes"
-    )
-    form = await checked_form(request)
-    if prize is None:
-        raise NotFound(N_("This prize is not in this contest."), "prize_not_found")
-    return role, contest, prize, form
+    return await _part_form(request, Prize, "prize", N_("This prize is not in this contest."))
 
 
 async def edit_prize(request: Request) -> Response:
     role, contest, prize, form = await _prize_form(request)
-    try:
-        await authoring.edit_prize(
+    return await _saved(
+        request,
+        role,
+        contest,
+        form,
+        lambda: authoring.edit_prize(
             contest,
             prize.id,
             name=forms.text(form, "name", 160),
@@ -319,11 +367,11 @@ async def edit_prize(request: Request) -> Response:
             texts=_other_texts(form, contest.language, _PRIZE_SIZES),
             actor=actor(role),
             now=utcnow(),
-        )
-    except (InvalidInput, Conflict) as error:
-        return await _refused(request, role, contest, form, f"prize-{prize.id}", error)
-    flash(request, N_("Prize saved."), "success")
-    return redirect(_back_to(request, role, contest, f"#prize-{prize.id}"))
+        ),
+        refused=f"prize-{prize.id}",
+        done=N_("Prize saved."),
+        anchor=f"#prize-{prize.id}",
+    )
 
 
 async def delete_prize(request: Request) -> Response:
@@ -385,53 +433,56 @@ def _step_draft(form: FormData, kind_name: str, main: str) -> StepDraft:
 async def add_step(request: Request) -> Response:
     role, contest, form = await _change(request, "#steps")
     kind = forms.text(form, "kind", 16)
-    try:
-        draft = _step_draft(form, kind, contest.language)
-        await authoring.add_step(
+    return await _saved(
+        request,
+        role,
+        contest,
+        form,
+        lambda: authoring.add_step(
             contest,
-            draft,
+            _step_draft(form, kind, contest.language),
             actor=actor(role),
             now=utcnow(),
             required_confirmed=forms.checkbox(form, "confirm_required"),
-        )
-    except (InvalidInput, Conflict) as error:
-        return await _refused(request, role, contest, form, f"add-{kind}", error)
-    flash(request, N_("Step added."), "success")
-    return redirect(_back_to(request, role, contest, "#steps"))
+        ),
+        refused=f"add-{kind}",
+        done=N_("Step added."),
+        anchor="#steps",
+    )
 
 
 async def _step_form(request: Request) -> tuple[Marketer, Contest, Step, FormData]:
-    """A change to one step: a refusal goes back to that step's row."""
-    role = await role_for(request, EDITOR)
-    contest = await contest_for(request, role)
-    step = await Step.filter(id=request.path_params["step"], contest=contest).first()
-    request.state.back = _back_to(request, role, contest, f"#step-{step.id}" if step else "#steps")
-    form = await checked_form(request)
-    if step is None:
-        raise NotFound(N_("This step is not in this contest."), "step_not_found")
-    return role, contest, step, form
+    return await _part_form(request, Step, "step", N_("This step is not in this contest."))
 
 
 async def change_step(request: Request) -> Response:
     role, contest, step, form = await _step_form(request)
-    try:
-        await authoring.edit_step_settings(
+    return await _saved(
+        request,
+        role,
+        contest,
+        form,
+        lambda: authoring.edit_step_settings(
             contest,
             step.id,
             _step_draft(form, step.kind, contest.language),
             actor=actor(role),
             now=utcnow(),
-        )
-    except (InvalidInput, Conflict) as error:
-        return await _refused(request, role, contest, form, f"step-{step.id}", error)
-    flash(request, N_("Step saved."), "success")
-    return redirect(_back_to(request, role, contest, f"#step-{step.id}"))
+        ),
+        refused=f"step-{step.id}",
+        done=N_("Step saved."),
+        anchor=f"#step-{step.id}",
+    )
 
 
 async def edit_step(request: Request) -> Response:
     role, contest, step, form = await _step_form(request)
-    try:
-        await authoring.edit_step_text(
+    return await _saved(
+        request,
+        role,
+        contest,
+        form,
+        lambda: authoring.edit_step_text(
             contest,
             step.id,
             title=forms.text(form, "title", 160),
@@ -441,11 +492,11 @@ async def edit_step(request: Request) -> Response:
             else None,
             actor=actor(role),
             now=utcnow(),
-        )
-    except (InvalidInput, Conflict) as error:
-        return await _refused(request, role, contest, form, f"words-{step.id}", error)
-    flash(request, N_("Step updated."), "success")
-    return redirect(_back_to(request, role, contest, f"#step-{step.id}"))
+        ),
+        refused=f"words-{step.id}",
+        done=N_("Step updated."),
+        anchor=f"#step-{step.id}",
+    )
 
 
 async def delete_step(request: Request) -> Response:
@@ -579,8 +630,10 @@ async def draw_randomness(request: Request) -> Response:
 async def move_end(request: Request) -> Response:
     role, contest, form = await _change(request, "")
     ends_at = forms.local_datetime(form, "ends_at", contest.timezone)
-    await authoring.extend_end(contest, ends_at, actor=actor(role), now=utcnow())
-    flash(request, N_("End time changed."), "success")
+    if await authoring.move_end(contest, ends_at, actor=actor(role), now=utcnow()):
+        flash(request, N_("End time changed."), "success")
+    else:
+        flash(request, N_("The contest already ends at that time."), "success")
     return redirect(_back_to(request, role, contest))
 
 

@@ -7,15 +7,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from contests import referrals, rules, views
+from contests import rules
 from contests.brands import marketer_for
-from contests.clock import utcnow
 from contests.consent import must_accept_again
 from contests.content import localize
 from contests.errors import N_, NotFound
-from contests.lifecycle import phase
 from contests.models import Contest
 from web.console.access import VIEWER, contest_for, role_for
+from web.participant.contest_page import render_contest
 from web.rendering import page, path, redirect
 from web.session import request_locale, require_viewer
 from web.state import app_state
@@ -52,27 +51,7 @@ async def _previewed(request: Request) -> Contest:
 
 async def contest_preview(request: Request) -> Response:
     contest = await _previewed(request)
-    locale = request_locale(request)
-    view = await views.contest_view(contest, None, app_state(request).tokens, locale)
-    return await page(
-        request,
-        "participant/contest.html",
-        view=view,
-        contest=contest,
-        # Nobody has entered a preview: no win, no address to confirm, no conversation.
-        thread=None,
-        wall=[],
-        win_state="",
-        ask_address=False,
-        claim_path="",
-        brand_look=contest.brand,
-        phase=phase(contest, utcnow()),
-        referral=await referrals.referral_view(contest, None, view.steps),
-        preview_token=request.path_params["token"],
-        must_accept_again=False,
-        beacon_state="",
-        round_at=None,
-    )
+    return await render_contest(request, contest, None, preview_token=request.path_params["token"])
 
 
 async def rules_preview(request: Request) -> Response:

@@ -11,22 +11,18 @@ from starlette.routing import Route
 
 from contests import (
     chainlog,
-    claims,
-    contact,
     conversations,
     jobs,
     optin,
     referrals,
     signals,
     views,
-    wall,
 )
 from contests.clock import utcnow
-from contests.consent import must_accept_again
 from contests.content import in_language
 from contests.entries import enter, entry_of, progress_of_entries
 from contests.errors import N_, NotFound
-from contests.lifecycle import RUNNING, accepting_entries, phase
+from contests.lifecycle import RUNNING, accepting_entries
 from contests.models import Contest, ContestStatus, Entry, Step
 from contests.steps import completion, visit
 from contests.steps.registry import kind_of
@@ -35,6 +31,7 @@ from oauth.identities import identities_of
 from web import forms
 from web.links import links
 from web.middleware import page_csp, site_sources
+from web.participant.contest_page import render_contest
 from web.participant.public_pages import public_or_personal
 from web.queue import enqueue
 from web.ratelimit import client_address, rate_limit
@@ -82,30 +79,7 @@ async def contest_page(request: Request) -> Response:
 
 async def _contest_page(request: Request, slug: str) -> Response:
     contest = await views.public_contest(slug)
-    tokens = app_state(request).tokens
-    person = await viewer(request)
-    view = await views.contest_view(contest, person, tokens, request_locale(request))
-    threads = await conversations.threads_of(person, contest.brand) if person else []
-    response = await page(
-        request,
-        "participant/contest.html",
-        view=view,
-        thread=threads[0] if threads else None,
-        wall=await wall.wall_of(contest),
-        contest=contest,
-        win_state=claims.state_of(view.my_win) if view.my_win else "",
-        ask_address=view.entry is not None and contact.needs_address(person),
-        claim_path=path(request, "claim", token=claims.claim_token(tokens, view.my_win))
-        if view.my_win
-        else "",
-        brand_look=contest.brand,
-        phase=phase(contest, utcnow()),
-        referral=await referrals.referral_view(contest, view.entry, view.steps),
-        preview_token="",
-        must_accept_again=view.entry is not None and must_accept_again(contest, view.entry),
-        beacon_state=await views.waiting_draw_state(contest),
-        round_at=views.round_due(contest),
-    )
+    response = await render_contest(request, contest, await viewer(request))
     response.headers["Content-Security-Policy"] = brand_form_csp(contest)
     return response
 
