@@ -318,6 +318,16 @@ async def remove_marketer(brand: Brand, marketer_id: int, *, actor: str, now: da
     return member
 
 
+async def set_signature(marketer: Marketer, name: str) -> None:
+    """The name this marketer signs replies with: participants are answered by a person,
+    not by the brand's logo."""
+    words = " ".join(name.split())
+    if not words:
+        raise InvalidInput(N_("Write the name you sign your replies with."), "signature_required")
+    marketer.name = words
+    await marketer.save(update_fields=["name"])
+
+
 async def set_time_zone(marketer: Marketer, zone: str) -> None:
     """The zone this marketer reads the console's times in."""
     marketer.time_zone = check_zone(zone)

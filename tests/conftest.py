@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -212,6 +213,15 @@ async def worker(
     settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[subprocess.Popen[bytes]]:
     """A real `gymkana worker` process on real Redis, against the test database."""
+    async with running_worker(settings, tmp_path_factory.mktemp("worker")) as process:
+        yield process
+
+
+@asynccontextmanager
+async def running_worker(
+    settings: Settings, log_dir: Path
+) -> AsyncIterator[subprocess.Popen[bytes]]:
+    """A `gymkana worker` process with these settings until the block ends."""
     await _flush_queue(settings)
     env = {
         **os.environ,
@@ -227,7 +237,7 @@ async def worker(
         "INSTALL_CHECK_ALLOW_PRIVATE": "true",
     }
     # Its log goes to a file: a pipe nobody reads would fill up and stall the worker.
-    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
+    log_path = log_dir / "worker.log"
     log = log_path.open("wb")
     process = subprocess.Popen(
         [sys.executable, "-c", "from web.cli import main; main()", "worker"],
@@ -245,15 +255,17 @@ async def worker(
         raise AssertionError(f"the worker did not start:\n{log_path.read_text()}") from None
     finally:
         await redis.aclose()
-    yield process
-    process.send_signal(signal.SIGTERM)
     try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    log.close()
-    await _flush_queue(settings)
+        yield process
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+        await _flush_queue(settings)
 
 
 async def _flush_queue(settings: Settings) -> None:

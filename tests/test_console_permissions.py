@@ -41,6 +41,7 @@ NEEDED: dict[str, MarketerRole] = {
     "console_change_role": OWNER,
     "console_remove_member": OWNER,
     "console_save_time_zone": VIEWER,
+    "console_save_signature": VIEWER,
     "console_audit": VIEWER,
     "console_outbox": VIEWER,
     "console_new_contest": EDITOR,

@@ -5,8 +5,9 @@ marketer answers by name, by email in the participant's language and on their pa
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -21,6 +22,7 @@ from contests.models import (
     Conversation,
     ConversationMessage,
     MarketerRole,
+    Outbox,
     Participant,
 )
 from tests.conftest import Mailbox, eventually
@@ -245,3 +247,35 @@ async def test_the_account_export_holds_the_conversations_and_deleting_removes_t
     await accounts.delete(person)
     assert not await Conversation.filter(id=talk.id).exists()
     assert not await ConversationMessage.filter(conversation_id=talk.id).exists()
+
+
+async def test_the_inbox_and_the_sent_email_show_times_in_the_marketers_zone(
+    app: Any, worker: Any, mailbox: Mailbox
+) -> None:
+    brand, address = await brand_and_marketer_address()
+    person = await participant(name="Nora")
+    written = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
+    await conversations.write_to_brand(person, brand, "Any news?", now=written)
+    talk = await Conversation.get(brand=brand, participant=person)
+    async with marketer_console(app, mailbox, address) as console:
+        audit_page = f"/console/{brand.slug}/audit"
+        chosen = await console.post(
+            f"/console/{brand.slug}/time-zone",
+            data={"csrf_token": await csrf(console, audit_page), "time_zone": "America/New_York"},
+        )
+        assert chosen.status_code == 303
+        # 10:00 UTC is 05:00 in New York (and 11:00 in Madrid).
+        for here in (f"/console/{brand.slug}/inbox", f"/console/{brand.slug}/inbox/{talk.id}"):
+            text = page_text(await console.get(here))
+            assert "5 Jan, 05:00" in text and "11:00" not in text, here
+        here = f"/console/{brand.slug}/inbox/{talk.id}"
+        answered = await console.post(
+            f"{here}/answer",
+            data={"csrf_token": await csrf(console, here), "message": "Soon, Nora."},
+        )
+        assert answered.status_code == 303
+        sent_page = f"/console/{brand.slug}/outbox"
+        sent = await Outbox.filter(brand=brand).order_by("-id").first()
+        assert sent is not None
+        in_new_york = sent.created_at.astimezone(ZoneInfo("America/New_York"))
+        assert in_new_york.strftime("%H:%M") in page_text(await console.get(sent_page))

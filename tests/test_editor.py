@@ -887,6 +887,27 @@ async def test_a_draft_is_previewed_in_both_languages_by_the_brands_marketers_on
         assert "The coffee trail" not in refused.text
 
 
+async def test_a_preview_in_the_other_language_leaves_the_console_in_the_marketers(
+    app: Any, worker: Any, mailbox: Mailbox
+) -> None:
+    brand, address = await brand_and_marketer_address()
+    contest = await _bilingual(brand)
+    console_page = _path(brand, contest)
+    async with _console(app, mailbox, address) as console:
+        preview = (await console.get(f"{console_page}/preview?lang=es")).headers["location"]
+        spanish = page_text(await console.get(preview))
+        assert contest.title in spanish and "Un año de café" in spanish
+        # Its rules, and back from them, stay in the language previewed.
+        rules_link = re.search(r'href="(/preview/[^"]+/rules[^"]*)"', spanish)
+        assert rules_link, "no link to the previewed rules"
+        rules_page = page_text(await console.get(rules_link.group(1).replace("&amp;", "&")))
+        assert "Volver al concurso" in rules_page
+        # One link leads back to the contest's console page, still in English.
+        back = re.search(r'href="([^"]+)" data-testid="back-to-console"', spanish)
+        assert back and back.group(1) == console_page
+        assert "Public page:" in page_text(await console.get(console_page))
+
+
 async def test_the_in_draw_email_names_the_contest_in_the_participants_language(
     database_url: str,
 ) -> None:

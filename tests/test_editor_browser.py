@@ -91,14 +91,16 @@ async def test_a_marketer_writes_a_bilingual_contest_with_rules_previews_and_pub
     await expect(page.locator("main")).to_contain_text("Share it")
     await page.click("text=Read the rules and the privacy notice")
     await expect(page.locator("[data-testid=rules]")).to_contain_text("One entry per person.")
-    await page.goto(contest_page)
+    await page.click("text=Back to the contest")
+    await page.click("[data-testid=back-to-console]")
     await page.click("[data-testid=preview-es]")
     await expect(page.locator("h1")).to_have_text(spanish)
     await expect(page.locator("[data-testid=description] strong")).to_have_text("la tienda")
     await expect(page.locator("main")).to_contain_text("Una cesta de otoño")
 
-    # Publishing asks for the box first.
-    await page.goto(contest_page + "?lang=en")
+    # Back in the console, in English still; publishing asks for the box first.
+    await page.click("[data-testid=back-to-console]")
+    assert page.url == contest_page
     await page.check("#publish input[name=confirm]")
     await page.click("#publish button[type=submit]")
     await expect(page.locator("[data-testid=status]")).to_have_text("live")

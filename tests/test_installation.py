@@ -126,6 +126,9 @@ async def test_an_editor_presses_the_button_and_the_worker_reports_on_the_page(
     await brands.add_marketer(brand, editor, role=MarketerRole.EDITOR, actor="t", now=utcnow())
     page_path = f"/console/{brand.slug}/contests/{contest.id}/installation"
     async with marketer_console(app, mailbox, editor) as console:
+        # Reached from the contest's page, where its steps are written.
+        contest_page = (await console.get(f"/console/{brand.slug}/contests/{contest.id}")).text
+        assert f'href="{page_path}"' in contest_page
         before = page_text(await console.get(page_path))
         assert "Not checked yet." in before
         pressed = await console.post(

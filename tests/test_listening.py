@@ -4,6 +4,7 @@ email in the participant's language and on the participant's contest page."""
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import timedelta
 from typing import Any
@@ -240,3 +241,36 @@ async def test_an_old_answer_keeps_its_place_when_a_new_one_arrives(database_url
     after = await answers.opinion_answers(contest.id, before=page[-1].id, limit=1)
     assert [a.id for a in after] == [first.id]
     assert first.created_at <= second.created_at + timedelta(seconds=1)
+
+
+async def test_a_marketer_without_a_name_is_led_to_sign_replies_with_their_own(
+    app: Any, worker: Any, mailbox: Mailbox
+) -> None:
+    # An owner who created the brand before giving any name: replies are signed with
+    # the brand's, and the answers page says so and leads to where the name is given.
+    brand, _ = await brand_with_marketer()
+    address = email("nameless")
+    await brands.add_marketer(brand, address, role=MarketerRole.EDITOR, actor="t", now=utcnow())
+    contest = await live_contest(brand)
+    answer = await _answer(contest, await _opinion(contest), "Un natural de Etiopía")
+    listing = _answers_path(brand, contest)
+    async with marketer_console(app, mailbox, address) as console:
+        before = (await console.get(listing)).text
+        assert f"Your replies are signed “{brand.name}”" in html.unescape(before)
+        assert f'href="/console/{brand.slug}#signature"' in before
+        brand_page = f"/console/{brand.slug}"
+        token = await csrf(console, brand_page)
+        empty = await console.post(f"{brand_page}/signature", data={"csrf_token": token})
+        assert "Write the name you sign your replies with." in await after_redirect(console, empty)
+        saved = await console.post(
+            f"{brand_page}/signature", data={"csrf_token": token, "name": "  Lucía   Gil "}
+        )
+        assert "Your replies are now signed “Lucía Gil”." in await after_redirect(console, saved)
+        after = page_text(await console.get(listing))
+        assert 'data-testid="unsigned"' not in after and "Signed “Lucía Gil”" in after
+        replied = await console.post(
+            f"{listing}/{answer.id}/reply",
+            data={"csrf_token": await csrf(console, listing), "reply": "¡Gracias!"},
+        )
+        assert replied.status_code == 303
+    assert (await Answer.get(id=answer.id)).replied_by_name == "Lucía Gil"

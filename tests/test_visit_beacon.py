@@ -7,14 +7,11 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-import time
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import asyncpg
 import httpx
-import pytest
 
 from contests import closing
 from contests.clock import utcnow
@@ -23,7 +20,7 @@ from contests.settings import Settings
 from contests.steps import verdicts, visit_reports
 from contests.steps.visit import visit_link_token
 from contests.tokens import Tokens
-from tests.conftest import POSTGRES_URL, eventually
+from tests.conftest import eventually
 from tests.factories import (
     BRAND_SITE,
     LINKS,
@@ -124,8 +121,9 @@ async def test_a_flood_from_one_address_is_cut_while_others_get_through(
         _, step, entries = await _contest_and_entries(7)
         async with _client(app, "10.66.0.1") as flooder, _client(app, "10.66.0.2") as other:
             tokens = [await _visit_token(flooder, app, entry, step) for entry in entries]
-            flood = [(await _beacon(flooder, token)).status_code for token in tokens[:6]]
-            assert flood == [202] * 5 + [429]
+            flood = [await _beacon(flooder, token) for token in tokens[:6]]
+            assert [answer.status_code for answer in flood] == [202] * 5 + [429]
+            assert 0 < int(flood[-1].headers["retry-after"]) <= 60
             assert (await _beacon(other, tokens[6])).status_code == 202
 
 
@@ -202,48 +200,6 @@ async def test_a_visit_reported_after_the_close_now_does_not_count(
     report = await Evidence.get(entry=entry)
     assert report.status is EvidenceStatus.REJECTED
     assert report.reason == "contest not open at report time"
-
-
-@pytest.mark.skipif(not POSTGRES_URL, reason="restarts PostgreSQL connections")
-async def test_no_accepted_beacon_is_lost_when_the_database_connections_drop(
-    client: httpx.AsyncClient, app: Any, settings: Settings
-) -> None:
-    if not settings.database_url.startswith("postgres"):
-        pytest.skip("the connections dropped are PostgreSQL's")
-    _, step, entries = await _contest_and_entries(60)
-    tokens = [await _visit_token(client, app, entry, step) for entry in entries]
-    name = urlsplit(settings.database_url).path.lstrip("/")
-
-    async def drop_connections() -> None:
-        admin = await asyncpg.connect(POSTGRES_URL.replace("postgres://", "postgresql://", 1))
-        try:
-            await admin.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = $1 AND pid <> pg_backend_pid()",
-                name,
-            )
-        finally:
-            await admin.close()
-
-    async def send(token: str, delay: float) -> tuple[str, int]:
-        await asyncio.sleep(delay)
-        return token, (await _beacon(client, token)).status_code
-
-    started = time.monotonic()
-    results = await asyncio.gather(
-        *(send(token, n * 0.005) for n, token in enumerate(tokens)),
-        drop_connections(),
-    )
-    answers = [result for result in results if isinstance(result, tuple)]
-    assert time.monotonic() - started < 30
-    assert {status for _, status in answers} <= {202, 503}
-    accepted = {
-        _tokens(app).read("visit", token, 3600)["n"] for token, status in answers if status == 202
-    }
-    # Every 202 is a stored report; a 503 is a refusal the snippet tries again.
-    stored = set(await Evidence.filter(nonce__in=accepted).values_list("nonce", flat=True))
-    assert stored == accepted
-    assert accepted
 
 
 async def test_the_beacons_answer_carries_the_apps_headers(

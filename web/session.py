@@ -203,7 +203,17 @@ def _check_csrf(request: Request, form: FormData) -> None:
         )
 
 
+def show_asked_language(request: Request) -> None:
+    """This page is in the language its address asks for (``?lang=``) without making it
+    the reader's: a marketer previewing a contest in Spanish still reads the console in
+    English afterwards."""
+    request.state.shown_locale = normalise(request.query_params.get("lang")) or ""
+
+
 def request_locale(request: Request) -> str:
+    shown = getattr(request.state, "shown_locale", "")
+    if shown:
+        return str(shown)
     chosen = normalise(request.query_params.get("lang"))
     if chosen:
         request.session["lang"] = chosen

@@ -72,11 +72,12 @@ class _QuietServer(uvicorn.Server):
 
 
 @asynccontextmanager
-async def asgi_server_in_loop(app: Any) -> AsyncIterator[str]:
+async def asgi_server_in_loop(app: Any, port: int = 0) -> AsyncIterator[str]:
     """Serve an ASGI app on 127.0.0.1 from the running event loop, so that it shares the
-    test's database connections; its lifespan is the caller's. Yields its base URL."""
+    test's database connections; its lifespan is the caller's. Yields its base URL; a
+    ``port`` of 0 is any free one."""
     listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
+    listener.bind(("127.0.0.1", port))
     port = listener.getsockname()[1]
     config = uvicorn.Config(
         app, lifespan="off", log_level="warning", http="h11", ws="none", loop="asyncio"

@@ -200,12 +200,28 @@ async def save_time_zone(request: Request) -> Response:
     return redirect(back)
 
 
+async def save_signature(request: Request) -> Response:
+    """Each marketer's own name under their replies: any role may set it."""
+    role = await role_for(request, VIEWER)
+    request.state.back = _brand_page(request, "#signature")
+    form = await checked_form(request)
+    await brands.set_signature(role, forms.person_name(form, "name", 120))
+    flash(request, N_("Your replies are now signed “%(name)s”."), "success", name=role.name)
+    return redirect(_brand_page(request, "#signature"))
+
+
 MEMBER = "/console/{brand:slug}/team/{member:rowid}"
 
 routes = [
     Route("/console", console_home, name="console"),
     Route("/console", create_brand, methods=["POST"], name="console_create_brand"),
     Route("/console/{brand:slug}", brand_home, name="console_brand"),
+    Route(
+        "/console/{brand:slug}/signature",
+        save_signature,
+        methods=["POST"],
+        name="console_save_signature",
+    ),
     Route(
         "/console/{brand:slug}/domains", save_domains, methods=["POST"], name="console_save_domains"
     ),

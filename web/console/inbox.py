@@ -47,6 +47,7 @@ async def inbox_page(request: Request) -> Response:
         request,
         "console/inbox.html",
         brand=role.brand,
+        role=role,
         threads=threads,
         search=search,
         mine=mine,

@@ -16,7 +16,7 @@ from contests.models import Contest
 from web.console.access import VIEWER, contest_for, role_for
 from web.participant.contest_page import render_contest
 from web.rendering import page, path, redirect
-from web.session import request_locale, require_viewer
+from web.session import request_locale, require_viewer, show_asked_language
 from web.state import app_state
 
 PURPOSE = "preview"
@@ -51,11 +51,13 @@ async def _previewed(request: Request) -> Contest:
 
 async def contest_preview(request: Request) -> Response:
     contest = await _previewed(request)
+    show_asked_language(request)
     return await render_contest(request, contest, None, preview_token=request.path_params["token"])
 
 
 async def rules_preview(request: Request) -> Response:
     contest = await _previewed(request)
+    show_asked_language(request)
     locale = request_locale(request)
     localize(contest, [], [], locale)
     version = await rules.current(contest)
@@ -68,7 +70,8 @@ async def rules_preview(request: Request) -> Response:
         contest=contest,
         texts=texts,
         version=version.version if version else 1,
-        back=path(request, "contest_preview", token=request.path_params["token"]),
+        back=path(request, "contest_preview", token=request.path_params["token"])
+        + f"?lang={locale}",
         entry=None,
         must_accept_again=must_accept_again,
     )

@@ -83,6 +83,7 @@ async def outbox(request: Request) -> Response:
         request,
         "console/outbox.html",
         brand=role.brand,
+        role=role,
         messages=await mail.messages_for(role.brand),
     )
 

@@ -41,6 +41,9 @@ async def render_contest(
         phase=phase(contest, utcnow()),
         referral=await referrals.referral_view(contest, view.entry, view.steps),
         preview_token=preview_token,
+        console_url=path(request, "console_contest", brand=contest.brand.slug, contest=contest.id)
+        if preview_token
+        else "",
         must_accept_again=view.entry is not None and must_accept_again(contest, view.entry),
         beacon_state=await views.waiting_draw_state(contest),
         round_at=views.round_due(contest),

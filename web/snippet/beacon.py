@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import time
 from collections.abc import Sequence
 
@@ -53,6 +54,10 @@ MAX_BEACON_BYTES = 4096
 
 Headers = Sequence[tuple[bytes, bytes]]
 
+
+# What a refusal for a moment tells the client to wait before it tries again (the
+# snippet waits this long, then longer at each try).
+RETRY_AFTER_SECONDS = 2
 
 # Between two nudges at least this long: a verification job takes every report waiting
 # when it runs, so one enqueue (four Redis round trips) per batch under load was work for
@@ -111,6 +116,10 @@ class ClientCounter:
         self._counts[client] = count
         return count <= self._amount
 
+    def seconds_left(self) -> int:
+        """Whole seconds until the current window ends and every client may send again."""
+        return max(1, math.ceil(self._seconds - time.monotonic() % self._seconds))
+
 
 class BeaconPath:
     """What one web process keeps for the beacon: the facts cache, the batch writer, the
@@ -132,6 +141,9 @@ class BeaconPath:
             raise RateLimited(
                 N_("Too many attempts. Wait a few minutes and try again."), "rate_limited"
             )
+
+    def flood_seconds_left(self) -> int:
+        return self._counter.seconds_left()
 
     async def check(self, body: bytes, origin: str | None) -> VisitReport:
         """The report in ``body``, checked against its token and its step's facts."""
@@ -230,9 +242,10 @@ class BeaconEndpoint:
             visit_reports.outcome_or_error(await self.path.batches.submit(report))
         except GymkanaError as refused:
             log.info("%s %s refused: %s (%s)", scope["method"], PATH, refused.code, refused)
+            status = status_of(refused)
             await self._error(
-                scope, send, status_of(refused), refused.code, refused.message, refused.params,
-                allowed,
+                scope, send, status, refused.code, refused.message, refused.params, allowed,
+                self._retry_after(status),
             )  # fmt: skip
         except _NotPost:
             await self._error(
@@ -269,6 +282,14 @@ class BeaconEndpoint:
         text = translate(message, self._locale(scope), **params)
         body = json.dumps({"error": {"code": code, "message": text}}).encode()
         await self._send(send, status, body, allowed, extra)
+
+    def _retry_after(self, status: int) -> Headers:
+        """When a refusal for a moment (an outage, a flood) may be tried again."""
+        if status == 503:
+            return [(b"retry-after", str(RETRY_AFTER_SECONDS).encode())]
+        if status == 429:
+            return [(b"retry-after", str(self.path.flood_seconds_left()).encode())]
+        return ()
 
     def _locale(self, scope: Scope) -> str:
         query = scope.get("query_string", b"").decode("latin-1")
