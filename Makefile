@@ -12,7 +12,7 @@ LINT_PATHS := contests oauth web workers tests
 
 # Every benchmark in bench/, in this order; one that this checkout does not have is
 # named and skipped.
-BENCHMARKS := draw pages close_draw landing beacon entrants
+BENCHMARKS := draw pages close_draw landing beacon entrants watching
 
 .PHONY: help demo test lint bench clean
 

@@ -363,6 +363,77 @@ class Completion(Model):
         indexes = (Index(fields=("step_id",), name="completion_step"),)
 
 
+class EntrantTally(Model):
+    """How many entered a contest in one quarter of an hour, kept by the database as
+    entries come and go (see contests/tallies.py), so that the dashboard reads a few
+    hundred counters instead of a contest's every entry."""
+
+    id = fields.IntField(primary_key=True)
+    # Not a foreign key: the database's own triggers write these rows.
+    contest_id = fields.IntField()
+    # Quarter-hours since 1970-01-01 UTC. Every time zone's offset is a whole number of
+    # quarter-hours, so a local day is a sum of quarters in whatever zone the contest
+    # has now.
+    quarter = fields.IntField()
+    entrants = fields.IntField(default=0)
+
+    class Meta:
+        table = "entrant_tally"
+        unique_together = (("contest_id", "quarter"),)
+
+
+class StepTally(Model):
+    """How many entries of a contest did a step (``stage``: its id), or every required
+    step (``stage`` 0), counted in ``shard`` (the entry's id modulo
+    ``contests.tallies.SHARDS``) so that completions of one step by different entrants
+    seldom wait for the same counter. Kept by the database as completions come and go."""
+
+    id = fields.IntField(primary_key=True)
+    contest_id = fields.IntField()
+    stage = fields.IntField()
+    shard = fields.IntField()
+    done = fields.IntField(default=0)
+
+    class Meta:
+        table = "step_tally"
+        unique_together = (("contest_id", "stage", "shard"),)
+
+
+class ReferrerTally(Model):
+    """How many referrals of an entry count (are credited), kept by the database as
+    referrals are credited, refused or removed, so that the top referrers are the first
+    rows of an index instead of a count of a contest's every referral."""
+
+    id = fields.IntField(primary_key=True)
+    contest_id = fields.IntField()
+    referrer_id = fields.IntField()
+    credited = fields.IntField(default=0)
+
+    class Meta:
+        table = "referrer_tally"
+        unique_together = (("contest_id", "referrer_id"),)
+        indexes = (
+            Index(fields=("contest_id", "credited", "referrer_id"), name="referrer_tally_top"),
+        )
+
+
+class ReferralTally(Model):
+    """How many referrals of a contest are in each status, counted in ``shard`` (the
+    referred entry's id modulo ``contests.tallies.SHARDS``) so that referrals credited
+    at once for different referrers seldom wait for the same counter. Kept by the
+    database as referrals come, change status and go."""
+
+    id = fields.IntField(primary_key=True)
+    contest_id = fields.IntField()
+    status = fields.CharField(max_length=16)
+    shard = fields.IntField()
+    referrals = fields.IntField(default=0)
+
+    class Meta:
+        table = "referral_tally"
+        unique_together = (("contest_id", "status", "shard"),)
+
+
 class Evidence(Model):
     """Proof of a step reported from elsewhere, waiting for a worker's verdict."""
 

@@ -35,7 +35,6 @@ from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
-from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
 from contests import signals
@@ -48,6 +47,7 @@ from contests.models import (
     Participant,
     Referral,
     ReferralStatus,
+    ReferrerTally,
     Step,
 )
 from contests.queries import ids
@@ -315,18 +315,15 @@ async def leaderboard(contest: Contest, size: int = LEADERS) -> list[Leader]:
     """The top referrers of a contest by credited referrals; of two with as many, the
     earlier entry first.
 
-    One aggregate query reads only the (contest, status, referrer) index, whatever the
-    number of referrals; the names of the few at the top come after, by primary key.
+    The counts are kept per referrer as referrals are credited (``ReferrerTally``): the
+    top ones are the first rows of an index, whatever the number of referrals; the
+    names of the few at the top come after, by primary key.
     """
     rows = (
-        await Referral.filter(contest_id=contest.id, status=ReferralStatus.CREDITED)
-        # Counting a column of the index (never NULL once credited) keeps the scan
-        # index-only: counting ids would visit every row.
-        .annotate(referrals=Count("referrer_id"))
-        .group_by("referrer_id")
-        .order_by("-referrals", "referrer_id")
+        await ReferrerTally.filter(contest_id=contest.id, credited__gt=0)
+        .order_by("-credited", "referrer_id")
         .limit(size)
-        .values("referrer_id", "referrals")
+        .values("referrer_id", "credited")
     )
     if not rows:
         return []
@@ -336,6 +333,6 @@ async def leaderboard(contest: Contest, size: int = LEADERS) -> list[Leader]:
         )
     )
     return [
-        Leader(name=str(names.get(row["referrer_id"]) or ""), referrals=row["referrals"])
+        Leader(name=str(names.get(row["referrer_id"]) or ""), referrals=row["credited"])
         for row in rows
     ]

@@ -55,6 +55,8 @@ def test_a_first_release_keeps_its_data_through_every_migration(
     }
     # The contest page's count of participants starts from the entries already there.
     assert after["entry_counts"] == {"ruta": 1, "hecho": 0}
+    # The dashboard's running counts start from the entries and completions already there.
+    assert after["funnel"] == [1, 1, 0, 0]
     # Entries made before referrals get a random code of their own; leaderboards are off.
     assert re.fullmatch(r"[0-9a-f]{24}|[0-9a-f]{32}", after["referral_code"])
     assert after["leaderboard"] is False

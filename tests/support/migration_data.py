@@ -59,7 +59,7 @@ async def main(url: str) -> dict[str, Any]:
     await migrate(config=tortoise_config(url))
     await close()
     await Tortoise.init(config=tortoise_config(url))
-    from contests import frozen
+    from contests import dashboard, frozen
     from contests.models import Completion, Contest, Draw, Entry, Evidence, Step
 
     try:
@@ -72,6 +72,8 @@ async def main(url: str) -> dict[str, Any]:
         entry_counts = {c.slug: c.entry_count for c in await Contest.all()}
         entry = await Entry.get(id=1)
         referral_code = entry.referral_code
+        figures = await dashboard.figures(await Contest.get(id=1), now=entry.created_at)
+        funnel = [stage.count for stage in figures.funnel]
         leaderboard = (await Contest.get(id=1)).referral_leaderboard
         try:
             await Entry.create(
@@ -98,6 +100,7 @@ async def main(url: str) -> dict[str, Any]:
             "entry_counts": entry_counts,
             "referral_code": referral_code,
             "leaderboard": leaderboard,
+            "funnel": funnel,
         }
     finally:
         await close()
