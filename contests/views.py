@@ -120,27 +120,45 @@ async def draw_view(contest: Contest, viewer: Participant | None) -> DrawView:
     record = await Draw.filter(contest=contest).first()
     entry = await entry_of(contest, viewer)
     in_list = bool(entry and record and await frozen.includes(contest.id, entry.public_id))
-    round_at = datetime.fromisoformat(str(contest.beacon["round_at"])) if contest.beacon else None
-    state = ""
-    if record is not None and round_at is not None:
-        if record.beacon_round is not None:
-            state = "fetched"
-        elif (
-            record.beacon_problem
-            and record.beacon_checked_at is not None
-            and record.beacon_checked_at >= round_at
-        ):
-            state = "late"
-        else:
-            state = "waiting"
+    round_at = round_due(contest)
     return DrawView(
         contest=contest,
         draw=record,
         entry=entry,
         in_list=in_list,
         round_at=round_at,
-        beacon_state=state,
+        beacon_state=beacon_state(contest, record),
     )
+
+
+def round_due(contest: Contest) -> datetime | None:
+    """When the contest's named beacon round comes out; None without a beacon."""
+    return datetime.fromisoformat(str(contest.beacon["round_at"])) if contest.beacon else None
+
+
+def beacon_state(contest: Contest, record: Draw | None) -> str:
+    """Where the draw stands with its beacon round (see ``DrawView.beacon_state``)."""
+    round_at = round_due(contest)
+    if record is None or round_at is None:
+        return ""
+    if record.beacon_round is not None:
+        return "fetched"
+    if (
+        record.beacon_problem
+        and record.beacon_checked_at is not None
+        and record.beacon_checked_at >= round_at
+    ):
+        return "late"
+    return "waiting"
+
+
+async def waiting_draw_state(contest: Contest) -> str:
+    """For the contest page: "waiting" or "late" while a closed contest's draw waits for
+    its beacon round, else ""."""
+    if contest.status is not ContestStatus.CLOSED or contest.beacon is None:
+        return ""
+    state = beacon_state(contest, await Draw.filter(contest=contest).first())
+    return state if state in ("waiting", "late") else ""
 
 
 async def certificate(contest: Contest) -> AsyncIterator[str]:
