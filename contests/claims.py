@@ -296,10 +296,11 @@ async def _promote_next(contest: Contest, replaced: Winner, now: datetime, *, ac
 
 
 async def disqualify(
-    contest: Contest, rank: int, reason: str, *, actor: str, now: datetime
+    contest: Contest, rank: int, reason: str, *, actor: str, now: datetime, links: Links
 ) -> bool:
-    """Take a drawn entry out, with a reason, and hand its prize to the next alternate;
-    False when it was already out (a second press changes nothing)."""
+    """Take a drawn entry out, with a reason, tell them why in their language, and hand
+    its prize to the next alternate; False when it was already out (a second press
+    changes nothing, and tells nobody again)."""
     reason = check_text(reason, N_("Reason")).strip()
     if len(reason) > 300:
         raise InvalidInput(
@@ -310,7 +311,7 @@ async def disqualify(
         )
     if not reason:
         raise InvalidInput(
-            N_("Say why this winner is disqualified: the reason is kept in the audit log."),
+            N_("Say why this winner is disqualified: they will read it."),
             "reason_required",
         )
     async with in_transaction():
@@ -332,8 +333,28 @@ async def disqualify(
             rank=rank,
             reason=reason,
         )
+        await _tell_disqualified(contest, winner, now, links)
         await _promote_next(contest, winner, now, actor=actor)
     return True
+
+
+async def _tell_disqualified(contest: Contest, winner: Winner, now: datetime, links: Links) -> None:
+    """The email a disqualified winner gets, as a participant disqualified in review does:
+    in their entry's language, with the reason, queued with the change itself."""
+    entry = await Entry.get(id=winner.entry_id).select_related("participant")  # type: ignore[attr-defined]
+    await mail.queue_to_participant(
+        entry.participant,
+        locale=entry.locale,
+        brand=contest.brand,
+        kind="winner_disqualified",
+        dedupe_key=f"winner-disqualified:{winner.id}",
+        template="winner_disqualified",
+        now=now,
+        links=links,
+        contest=contest,
+        reason=winner.reason,
+        contest_url=links.contest(contest.slug),
+    )
 
 
 async def claim(
