@@ -18,6 +18,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from contests import audit, mail
+from contests.content import in_language
 from contests.errors import N_, Conflict, InvalidInput, NotAllowed, NotFound
 from contests.links import Links
 from contests.models import (
@@ -170,7 +171,11 @@ async def _queue_mail(
         now=now,
         links=links,
         contest=contest,
-        prize_name=winner.prize.name if winner.prize else "",
+        prize_name=(
+            in_language(winner.prize, "name", winner.entry.locale, contest.language)
+            if winner.prize
+            else ""
+        ),
         deadline=winner.claim_deadline,
         claim_url=links.claim(claim_token(tokens, winner)),
         contest_url=links.contest(contest.slug),
