@@ -109,17 +109,24 @@ class DrawView:
     draw: Draw | None
     entry: Entry | None
     in_list: bool
-    # When the named beacon round comes out, and where the draw stands with it:
-    # "" (no beacon, or not closed yet), "waiting" (not due yet, or just due), "late"
-    # (due, and the last try could not get it), "fetched".
+    # As ``BeaconWait``'s.
     round_at: datetime | None
     beacon_state: str
 
 
-async def draw_view(contest: Contest, viewer: Participant | None) -> DrawView:
-    record = await Draw.filter(contest=contest).first()
-    entry = await entry_of(contest, viewer)
-    in_list = bool(entry and record and await frozen.includes(contest.id, entry.public_id))
+@dataclass(frozen=True)
+class BeaconWait:
+    """When a contest's named beacon round comes out, and where its draw stands with it:
+    ``state`` is "" (no beacon, or not closed yet), "waiting" (not due yet, or just due),
+    "late" (due, and the last try could not get it) or "fetched"."""
+
+    round_at: datetime | None
+    state: str
+
+
+def beacon_wait(contest: Contest, record: Draw | None) -> BeaconWait:
+    """The one reading of the draw's wait for its round, for the public draw page and
+    the console alike."""
     round_at = datetime.fromisoformat(str(contest.beacon["round_at"])) if contest.beacon else None
     state = ""
     if record is not None and round_at is not None:
@@ -133,13 +140,21 @@ async def draw_view(contest: Contest, viewer: Participant | None) -> DrawView:
             state = "late"
         else:
             state = "waiting"
+    return BeaconWait(round_at, state)
+
+
+async def draw_view(contest: Contest, viewer: Participant | None) -> DrawView:
+    record = await Draw.filter(contest=contest).first()
+    entry = await entry_of(contest, viewer)
+    in_list = bool(entry and record and await frozen.includes(contest.id, entry.public_id))
+    wait = beacon_wait(contest, record)
     return DrawView(
         contest=contest,
         draw=record,
         entry=entry,
         in_list=in_list,
-        round_at=round_at,
-        beacon_state=state,
+        round_at=wait.round_at,
+        beacon_state=wait.state,
     )
 
 
