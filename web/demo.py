@@ -40,6 +40,8 @@ from contests.ids import slugify
 from contests.lifecycle import publish
 from contests.models import Brand, Contest, ContestStatus, MarketerRole, Step
 from contests.settings import Settings, load_settings
+from oauth import email_links
+from oauth.identities import Profile, sign_in
 from web.app import app_links, create_app
 from web.startup import check_services, migrate
 from workers.settings import build_workers, serve
@@ -54,6 +56,8 @@ PASTED_APP_ORIGIN = "http://127.0.0.1:8000"
 BRAND_NAME = "Café Aurora"
 BRAND_SLUG = slugify(BRAND_NAME)
 MARKETER_EMAIL = "marketer@demo.gymkana.test"
+# Greeted by name, and the name the brand's replies to participants are signed with.
+MARKETER_NAME = "Marta"
 MENU_CODE = "AURORA-2026"
 # The rotating code on the tasting's screen: short, so that trying the demo shows it change.
 TASTING_SCREEN_SECONDS = 15
@@ -157,15 +161,27 @@ async def seed(site_origin: str) -> bool:
             actor=ACTOR,
         )
         await add_marketer(
-            brand,
-            MARKETER_EMAIL,
-            name="Marta (Café Aurora)",
-            role=MarketerRole.OWNER,
-            actor=ACTOR,
-            now=now,
+            brand, MARKETER_EMAIL, name=MARKETER_NAME, role=MarketerRole.OWNER, actor=ACTOR, now=now
         )
+        await _seed_marketer_account(now)
         await seed_contest(brand, _contest_draft(now), site_origin, now)
     return True
+
+
+async def _seed_marketer_account(now: datetime) -> None:
+    """The marketer's account, as their first sign-in by email makes it but with their
+    name: made from the address, it would greet them as "Marketer"."""
+    await sign_in(
+        Profile(
+            provider=email_links.PROVIDER,
+            subject=MARKETER_EMAIL,
+            email=MARKETER_EMAIL,
+            email_verified=True,
+            display_name=MARKETER_NAME,
+        ),
+        locale="es",
+        now=now,
+    )
 
 
 async def seed_contest(
