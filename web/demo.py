@@ -531,7 +531,8 @@ def _banner(
         " 10. Signed in as a winner, open their prize email in the demo mailbox and claim the "
         "prize through its link.",
         " 11. In the console, open “Winners and claims” and disqualify a winner with a reason: "
-        "the next alternate gets the prize and an email in the demo mailbox.",
+        "they are told why, and the next alternate gets the prize, each by an email in the "
+        "demo mailbox.",
         "",
     ]
     return "\n".join(lines)
