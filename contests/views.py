@@ -109,25 +109,52 @@ class DrawView:
     draw: Draw | None
     entry: Entry | None
     in_list: bool
-    # When the named beacon round comes out, and where the draw stands with it:
-    # "" (no beacon, or not closed yet), "waiting" (not due yet, or just due), "late"
-    # (due, and the last try could not get it), "fetched".
+    # As ``BeaconWait``'s.
     round_at: datetime | None
     beacon_state: str
+
+
+@dataclass(frozen=True)
+class BeaconWait:
+    """When a contest's named beacon round comes out, and where its draw stands with it:
+    ``state`` is "" (no beacon, or not closed yet), "waiting" (not due yet, or just due),
+    "late" (due, and the last try could not get it) or "fetched"."""
+
+    round_at: datetime | None
+    state: str
+
+
+def beacon_wait(contest: Contest, record: Draw | None) -> BeaconWait:
+    """The one reading of the draw's wait for its round, for the public draw page and
+    the console alike."""
+    round_at = round_due(contest)
+    state = ""
+    if record is not None and round_at is not None:
+        if record.beacon_round is not None:
+            state = "fetched"
+        elif (
+            record.beacon_problem
+            and record.beacon_checked_at is not None
+            and record.beacon_checked_at >= round_at
+        ):
+            state = "late"
+        else:
+            state = "waiting"
+    return BeaconWait(round_at, state)
 
 
 async def draw_view(contest: Contest, viewer: Participant | None) -> DrawView:
     record = await Draw.filter(contest=contest).first()
     entry = await entry_of(contest, viewer)
     in_list = bool(entry and record and await frozen.includes(contest.id, entry.public_id))
-    round_at = round_due(contest)
+    wait = beacon_wait(contest, record)
     return DrawView(
         contest=contest,
         draw=record,
         entry=entry,
         in_list=in_list,
-        round_at=round_at,
-        beacon_state=beacon_state(contest, record),
+        round_at=wait.round_at,
+        beacon_state=wait.state,
     )
 
 
@@ -136,28 +163,12 @@ def round_due(contest: Contest) -> datetime | None:
     return datetime.fromisoformat(str(contest.beacon["round_at"])) if contest.beacon else None
 
 
-def beacon_state(contest: Contest, record: Draw | None) -> str:
-    """Where the draw stands with its beacon round (see ``DrawView.beacon_state``)."""
-    round_at = round_due(contest)
-    if record is None or round_at is None:
-        return ""
-    if record.beacon_round is not None:
-        return "fetched"
-    if (
-        record.beacon_problem
-        and record.beacon_checked_at is not None
-        and record.beacon_checked_at >= round_at
-    ):
-        return "late"
-    return "waiting"
-
-
 async def waiting_draw_state(contest: Contest) -> str:
     """For the contest page: "waiting" or "late" while a closed contest's draw waits for
     its beacon round, else ""."""
     if contest.status is not ContestStatus.CLOSED or contest.beacon is None:
         return ""
-    state = beacon_state(contest, await Draw.filter(contest=contest).first())
+    state = beacon_wait(contest, await Draw.filter(contest=contest).first()).state
     return state if state in ("waiting", "late") else ""
 
 
