@@ -17,10 +17,9 @@ from contests.models import Brand, Contest, Marketer
 from tests.conftest import Mailbox
 from tests.factories import LINKS, browser, page_text, sign_in
 from tests.test_beacon import (
-    ENDS_AT,
     ROUND_10024141,
     ROUND_AT,
-    _contest_on_quicknet,
+    _closed_on_quicknet,
     _fetching,
     _nobody_listens,
 )
@@ -52,11 +51,10 @@ async def test_the_console_says_the_draw_waits_for_its_round_and_when_it_is_late
     app: Any, worker: Any, mailbox: Mailbox
 ) -> None:
     relay = _nobody_listens()
-    contest = await _contest_on_quicknet((relay,))
+    contest = await _closed_on_quicknet((relay,))
     marketer = await Marketer.filter(brand_id=contest.brand_id).first()  # type: ignore[attr-defined]
     assert marketer is not None
     await Marketer.filter(id=marketer.id).update(time_zone=ZONE)
-    assert await closing.close(contest.id, ENDS_AT)
     round_number = ROUND_10024141.number
 
     said = await _console_says(app, mailbox, marketer, contest)
