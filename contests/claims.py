@@ -18,6 +18,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from contests import audit, mail
+from contests.content import in_language
 from contests.errors import N_, Conflict, InvalidInput, NotAllowed, NotFound
 from contests.links import Links
 from contests.models import (
@@ -170,7 +171,11 @@ async def _queue_mail(
         now=now,
         links=links,
         contest=contest,
-        prize_name=winner.prize.name if winner.prize else "",
+        prize_name=(
+            in_language(winner.prize, "name", winner.entry.locale, contest.language)
+            if winner.prize
+            else ""
+        ),
         deadline=winner.claim_deadline,
         claim_url=links.claim(claim_token(tokens, winner)),
         contest_url=links.contest(contest.slug),
@@ -296,10 +301,11 @@ async def _promote_next(contest: Contest, replaced: Winner, now: datetime, *, ac
 
 
 async def disqualify(
-    contest: Contest, rank: int, reason: str, *, actor: str, now: datetime
+    contest: Contest, rank: int, reason: str, *, actor: str, now: datetime, links: Links
 ) -> bool:
-    """Take a drawn entry out, with a reason, and hand its prize to the next alternate;
-    False when it was already out (a second press changes nothing)."""
+    """Take a drawn entry out, with a reason, tell them why in their language, and hand
+    its prize to the next alternate; False when it was already out (a second press
+    changes nothing, and tells nobody again)."""
     reason = check_text(reason, N_("Reason")).strip()
     if len(reason) > 300:
         raise InvalidInput(
@@ -310,7 +316,7 @@ async def disqualify(
         )
     if not reason:
         raise InvalidInput(
-            N_("Say why this winner is disqualified: the reason is kept in the audit log."),
+            N_("Say why this winner is disqualified: they will read it."),
             "reason_required",
         )
     async with in_transaction():
@@ -332,8 +338,28 @@ async def disqualify(
             rank=rank,
             reason=reason,
         )
+        await _tell_disqualified(contest, winner, now, links)
         await _promote_next(contest, winner, now, actor=actor)
     return True
+
+
+async def _tell_disqualified(contest: Contest, winner: Winner, now: datetime, links: Links) -> None:
+    """The email a disqualified winner gets, as a participant disqualified in review does:
+    in their entry's language, with the reason, queued with the change itself."""
+    entry = await Entry.get(id=winner.entry_id).select_related("participant")  # type: ignore[attr-defined]
+    await mail.queue_to_participant(
+        entry.participant,
+        locale=entry.locale,
+        brand=contest.brand,
+        kind="winner_disqualified",
+        dedupe_key=f"winner-disqualified:{winner.id}",
+        template="winner_disqualified",
+        now=now,
+        links=links,
+        contest=contest,
+        reason=winner.reason,
+        contest_url=links.contest(contest.slug),
+    )
 
 
 async def claim(

@@ -18,6 +18,13 @@ from contests.steps import verdicts
 DEFAULT_FETCHING = beacon.Fetching()
 
 
+class ListChanged(RuntimeError):
+    """The stored list does not hash to the digest published at the close."""
+
+    def __init__(self, contest: str) -> None:
+        super().__init__(f"the frozen list of {contest} does not match its published digest")
+
+
 async def close(contest_id: int, now: datetime, *, actor: str = "system") -> bool:
     """Close a contest and freeze its list (once every report made before the close
     has its verdict); False when it was already closed.
@@ -141,7 +148,12 @@ async def run_draw(
     ):
         return []
     slots = await _prize_slots(contest)
-    pseudonyms, weights = await frozen.columns(contest.id)
+    pseudonyms, weights, digest = await frozen.columns(contest.id)
+    if digest != record.list_digest:
+        # Only a close still rewriting the list (one whose worker stalled past its
+        # lease) could make them differ: never draw over a list that is not the one
+        # published. The next try, once the list is whole again, draws.
+        raise ListChanged(contest.slug)
     key = _draw_key(contest, record, len(slots))
     order = (
         draw.draw_v2(key, pseudonyms, weights, len(slots) + contest.alternates)

@@ -113,15 +113,18 @@ async def batches(contest_id: int) -> AsyncIterator[list[tuple[str, int]]]:
         yield list(zip(fields[0::2], map(int, fields[1::2]), strict=True))
 
 
-async def columns(contest_id: int) -> tuple[list[str], list[int]]:
-    """The whole list as two parallel columns, the lightest shape a draw can take."""
+async def columns(contest_id: int) -> tuple[list[str], list[int], str]:
+    """The whole list as two parallel columns, the lightest shape a draw can take, and
+    the digest of the text they were read from (``draw.list_digest``)."""
     pseudonyms: list[str] = []
     weights: list[int] = []
+    hasher = hashlib.sha256()
     async for text in texts(contest_id):
+        hasher.update(text.encode("utf-8"))
         fields = text.split()
         pseudonyms.extend(fields[0::2])
         weights.extend(map(int, fields[1::2]))
-    return pseudonyms, weights
+    return pseudonyms, weights, hasher.hexdigest()
 
 
 async def includes(contest_id: int, pseudonym: str) -> bool:

@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     # A worker holds a message it is sending this long; past it, the worker is taken to
     # have died and another sends the message. Longer than one send may take (30 s).
     mail_lease_seconds: int = Field(default=45, ge=1)
+    # A worker closing or drawing a contest renews its hold on it every third of this;
+    # a worker that died loses it after this long, and the clock hands the work on.
+    draw_lease_seconds: int = Field(default=10, ge=2)
     demo: bool = False
     default_locale: str = "es"
     session_idle_minutes: int = Field(default=120, ge=5)

@@ -17,7 +17,7 @@ from contests.audit import action_name
 from contests.content import in_language
 from contests.eligibility import country_names
 from contests.i18n import current_locale, raw_gettext, raw_ngettext, use_locale
-from contests.models import Contest
+from contests.models import Contest, Prize, Step
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 # The zone by its place ("Spain (Madrid) Time", "hora de España (Madrid)"): a reader
@@ -52,6 +52,12 @@ def title_in_language(contest: Contest) -> str:
     return in_language(contest, "title", current_locale(), contest.language)
 
 
+def in_reader_language(row: Contest | Prize | Step, name: str, contest: Contest) -> str:
+    """One text of a contest's prize or step (or of the contest) in the language being
+    rendered, or in the contest's main language when not written in it."""
+    return in_language(row, name, current_locale(), contest.language)
+
+
 def country_name(code: str) -> str:
     """A country's name in the reader's language, from its ISO 3166 code."""
     return country_names(current_locale()).get(code, code)
@@ -75,6 +81,7 @@ def environment() -> Environment:
     env.filters["markdown"] = markup.render
     env.filters["country_name"] = country_name
     env.filters["title_in_language"] = title_in_language
+    env.filters["in_reader_language"] = in_reader_language
     env.globals["current_locale"] = current_locale
     env.globals["action_name"] = action_name
     return env

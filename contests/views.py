@@ -109,18 +109,25 @@ class DrawView:
     draw: Draw | None
     entry: Entry | None
     in_list: bool
-    # When the named beacon round comes out, and where the draw stands with it:
-    # "" (no beacon, or not closed yet), "waiting" (not due yet, or just due), "late"
-    # (due, and the last try could not get it), "fetched".
+    # As ``BeaconWait``'s.
     round_at: datetime | None
     beacon_state: str
 
 
-async def draw_view(contest: Contest, viewer: Participant | None) -> DrawView:
-    record = await Draw.filter(contest=contest).first()
-    entry = await entry_of(contest, viewer)
-    in_list = bool(entry and record and await frozen.includes(contest.id, entry.public_id))
-    round_at = datetime.fromisoformat(str(contest.beacon["round_at"])) if contest.beacon else None
+@dataclass(frozen=True)
+class BeaconWait:
+    """When a contest's named beacon round comes out, and where its draw stands with it:
+    ``state`` is "" (no beacon, or not closed yet), "waiting" (not due yet, or just due),
+    "late" (due, and the last try could not get it) or "fetched"."""
+
+    round_at: datetime | None
+    state: str
+
+
+def beacon_wait(contest: Contest, record: Draw | None) -> BeaconWait:
+    """The one reading of the draw's wait for its round, for the public draw page and
+    the console alike."""
+    round_at = round_due(contest)
     state = ""
     if record is not None and round_at is not None:
         if record.beacon_round is not None:
@@ -133,14 +140,36 @@ async def draw_view(contest: Contest, viewer: Participant | None) -> DrawView:
             state = "late"
         else:
             state = "waiting"
+    return BeaconWait(round_at, state)
+
+
+async def draw_view(contest: Contest, viewer: Participant | None) -> DrawView:
+    record = await Draw.filter(contest=contest).first()
+    entry = await entry_of(contest, viewer)
+    in_list = bool(entry and record and await frozen.includes(contest.id, entry.public_id))
+    wait = beacon_wait(contest, record)
     return DrawView(
         contest=contest,
         draw=record,
         entry=entry,
         in_list=in_list,
-        round_at=round_at,
-        beacon_state=state,
+        round_at=wait.round_at,
+        beacon_state=wait.state,
     )
+
+
+def round_due(contest: Contest) -> datetime | None:
+    """When the contest's named beacon round comes out; None without a beacon."""
+    return datetime.fromisoformat(str(contest.beacon["round_at"])) if contest.beacon else None
+
+
+async def waiting_draw_state(contest: Contest) -> str:
+    """For the contest page: "waiting" or "late" while a closed contest's draw waits for
+    its beacon round, else ""."""
+    if contest.status is not ContestStatus.CLOSED or contest.beacon is None:
+        return ""
+    state = beacon_wait(contest, await Draw.filter(contest=contest).first()).state
+    return state if state in ("waiting", "late") else ""
 
 
 async def certificate(contest: Contest) -> AsyncIterator[str]:

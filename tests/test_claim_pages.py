@@ -12,6 +12,7 @@ from contests.clock import utcnow
 from contests.models import (
     Brand,
     Contest,
+    Entry,
     MarketerRole,
     Outbox,
     OutboxStatus,
@@ -168,7 +169,7 @@ async def test_the_console_shows_states_and_disqualifies_once_after_confirming(
         assert "no verified email" in text
         assert (await reader.get(f"{base}/2/disqualify")).status_code == 403
 
-    await claims.disqualify(contest, 1, "Two accounts", actor="test", now=utcnow())
+    await claims.disqualify(contest, 1, "Two accounts", actor="test", now=utcnow(), links=LINKS)
     async with _signed_in(app, mailbox, owner.email) as editor:
         assert "Calle Secreta 9" in page_text(await editor.get(base))
         confirm = await editor.get(f"{base}/2/disqualify")
@@ -229,3 +230,43 @@ async def test_the_console_says_when_there_are_fewer_people_than_prize_units(
         after = page_text(await editor.get(page + "/winners"))
         assert "2 prize units cannot be given" in after
         assert "1 prize unit awarded" in after
+
+
+async def test_a_disqualified_winner_is_told_why_once_in_their_language(
+    app: Any, worker: Any, mailbox: Mailbox
+) -> None:
+    brand, contest, (first, *_) = await _drawn(people=3)
+    # They entered in Spanish: the email speaks it, whatever the marketer reads.
+    await Entry.filter(id=first.entry.id).update(locale="es")
+    owner = await brands.add_marketer(
+        brand, email("owner"), role=MarketerRole.OWNER, actor="test", now=utcnow()
+    )
+    base = f"/console/{brand.slug}/contests/{contest.id}/winners"
+    async with _signed_in(app, mailbox, owner.email) as console:
+        token = csrf_of((await console.get(f"{base}/1/disqualify")).text)
+        for _ in range(2):
+            await console.post(
+                f"{base}/1/disqualify",
+                data={"csrf_token": token, "reason": "Dos cuentas con la misma dirección"},
+            )
+
+    address = _address(first)
+
+    def withdrawn() -> list[Any]:
+        return [m for m in mailbox.to(address) if "retirado" in str(m["Subject"])]
+
+    async def arrived() -> list[Any]:
+        return withdrawn()
+
+    [message] = await eventually(arrived)
+    body = Mailbox.text(message)
+    assert "Dos cuentas con la misma dirección" in body and "descalificado" in body
+    assert str(message["Reply-To"]) == brand.reply_to
+    assert await Outbox.filter(kind="winner_disqualified", to_email=address).count() == 1
+
+    async with _signed_in(app, mailbox, address) as client:
+        text = page_text(await client.get(f"/c/{contest.slug}"))
+    assert "Your entry was disqualified" in text
+    assert "Dos cuentas con la misma dirección" in text
+    assert "Your prize went to someone else" not in text
+    assert len(withdrawn()) == 1

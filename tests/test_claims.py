@@ -171,10 +171,14 @@ async def test_reminders_go_out_three_days_and_one_day_before_the_deadline(
 async def test_disqualifying_twice_hands_the_prize_on_once(database_url: Any) -> None:
     contest, (first, second, third) = await _drawn()
     with pytest.raises(InvalidInput):
-        await claims.disqualify(contest, 1, "  ", actor="marta", now=utcnow())
+        await claims.disqualify(contest, 1, "  ", actor="marta", now=utcnow(), links=LINKS)
 
-    assert await claims.disqualify(contest, 1, "Two accounts", actor="marta", now=utcnow())
-    assert not await claims.disqualify(contest, 1, "Two accounts", actor="marta", now=utcnow())
+    assert await claims.disqualify(
+        contest, 1, "Two accounts", actor="marta", now=utcnow(), links=LINKS
+    )
+    assert not await claims.disqualify(
+        contest, 1, "Two accounts", actor="marta", now=utcnow(), links=LINKS
+    )
 
     first, second, third = await _winners(contest)
     assert first.status is WinnerStatus.DISQUALIFIED and first.reason == "Two accounts"
@@ -184,8 +188,12 @@ async def test_disqualifying_twice_hands_the_prize_on_once(database_url: Any) ->
 
 async def test_with_no_alternate_left_the_unawarded_prize_is_said(database_url: Any) -> None:
     contest, (_first, _second) = await _drawn(alternates=1, people=2)
-    assert await claims.disqualify(contest, 2, "Asked to leave", actor="marta", now=utcnow())
-    assert await claims.disqualify(contest, 1, "Fake address", actor="marta", now=utcnow())
+    assert await claims.disqualify(
+        contest, 2, "Asked to leave", actor="marta", now=utcnow(), links=LINKS
+    )
+    assert await claims.disqualify(
+        contest, 1, "Fake address", actor="marta", now=utcnow(), links=LINKS
+    )
     short = await claims.shortfall(contest)
     assert (short.units, short.awarded, short.alternates_left, short.short) == (1, 0, 0, 1)
     assert await _actions(contest) == [

@@ -179,6 +179,27 @@ async def test_a_draw_runs_once_even_when_asked_twice(database_url: Any, setting
     assert len(await frozen_list(contest)) == 4
 
 
+async def test_a_list_that_no_longer_matches_its_digest_is_never_drawn(
+    database_url: Any, settings: Any
+) -> None:
+    brand, _ = await brand_with_marketer()
+    contest = await live_contest(brand)
+    for _ in range(3):
+        await entrant(contest, complete=True)
+    await closing.close(contest.id, utcnow())
+    # As while a second close rewrites the list: a run of it is missing.
+    [run] = await FrozenLines.filter(contest=contest)
+    await FrozenLines.filter(id=run.id).delete()
+
+    with pytest.raises(closing.ListChanged):
+        await closing.run_draw(contest.id, utcnow(), links=app_links(settings))
+    assert (await Draw.get(contest=contest)).drawn_at is None
+    await FrozenLines.create(
+        contest=contest, position=0, first_pseudonym=run.first_pseudonym, lines=run.lines
+    )
+    assert len(await closing.run_draw(contest.id, utcnow(), links=app_links(settings))) == 2
+
+
 async def test_other_writers_get_the_sqlite_lock_between_every_batch_of_a_freeze(
     database_url: str, small_batches: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -34,7 +34,10 @@ pytestmark = pytest.mark.browser
 
 PEOPLE = ("ana", "bea", "carla", "dani")
 MARKETER = "marketer@demo.gymkana.test"
+# The contest is written in Spanish first: the console and the brand's Spanish pages
+# name it so, while participants reading English see its English title.
 CONTEST = "La ruta del café"
+CONTEST_EN = "The coffee trail"
 # The demo beacon's round is named half a minute after the close; the worker's clock
 # then draws within a tick or two.
 DRAW_SECONDS = 120
@@ -78,10 +81,10 @@ async def _enter(chrome: Browser, base: str, person: str) -> tuple[BrowserContex
     context = await chrome.new_context(locale="en-GB")
     page = await context.new_page()
     await page.goto(base)
-    await page.get_by_role("link", name=CONTEST).click()
+    await page.get_by_role("link", name=CONTEST_EN).click()
     await page.get_by_role("link", name="Sign in to take part").click()
     await _sign_in(page, _address(person))
-    await expect(page.locator("h1")).to_have_text(CONTEST)
+    await expect(page.locator("h1")).to_have_text(CONTEST_EN)
     await page.check("input[name=consent]")
     await page.get_by_role("button", name="Take part").click()
 
@@ -143,7 +146,7 @@ async def test_a_newcomer_walks_the_demo_from_entry_to_a_promoted_alternate(
         # Anyone, signed out, sees the frozen list and its digest before the draw.
         visitor = await (await chrome.new_context(locale="en-GB")).new_page()
         await visitor.goto(base)
-        await visitor.get_by_role("link", name=CONTEST).click()
+        await visitor.get_by_role("link", name=CONTEST_EN).click()
         await visitor.get_by_role("link", name="How the draw works, and its certificate").click()
         await expect(visitor.get_by_test_id("beacon-waiting")).to_be_visible()
         await expect(visitor.locator("#certificate-title")).to_have_count(0)

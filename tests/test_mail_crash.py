@@ -5,11 +5,7 @@ SMTP server (aiosmtpd) that holds the conversation there until the worker is dea
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
 import socket
-import subprocess
-import sys
 import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -21,15 +17,15 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from redis.asyncio import Redis
 
 from contests import jobs, mail
 from contests.clock import utcnow
 from contests.ids import public_id
 from contests.models import Outbox, OutboxStatus
 from contests.settings import Settings
-from tests.conftest import ROOT, Mailbox, eventually
+from tests.conftest import Mailbox, eventually
 from tests.factories import email
+from tests.support.workers import Workers
 
 LEASE_SECONDS = 2
 
@@ -88,78 +84,15 @@ def gate() -> Iterator[tuple[Gate, int]]:
     controller.stop()
 
 
-@dataclass
-class Workers:
-    """`gymkana worker` processes on a queue of this test's own, sending through the gate."""
-
-    settings: Settings
-    smtp_port: int
-    log_dir: Path
-    queue_name: str = field(default_factory=lambda: f"gymkana-crash-{public_id()[:8]}")
-    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
-
-    async def start(self) -> subprocess.Popen[bytes]:
-        env = {
-            **os.environ,
-            "DATABASE_URL": self.settings.database_url,
-            "REDIS_URL": self.settings.redis_url,
-            "QUEUE_NAME": self.queue_name,
-            "SECRET_KEY": self.settings.secret_key,
-            "BASE_URL": self.settings.base_url,
-            "SMTP_URL": f"smtp://127.0.0.1:{self.smtp_port}",
-            "MAIL_FROM": self.settings.mail_from,
-            "MAIL_LEASE_SECONDS": str(LEASE_SECONDS),
-            "WORKER_POLL_DELAY": "0.02",
-        }
-        log = (self.log_dir / f"worker-{len(self.processes)}.log").open("wb")
-        process = subprocess.Popen(
-            [sys.executable, "-c", "from web.cli import main; main()", "worker"],
-            env=env,
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        log.close()
-        self.processes.append(process)
-        redis = Redis.from_url(self.settings.redis_url)
-        health = f"{self.queue_name}:health-check"
-        try:
-            if process.poll() is None:
-                await eventually(lambda: redis.exists(health), 30)
-        finally:
-            await redis.aclose()
-        return process
-
-    def kill(self, process: subprocess.Popen[bytes]) -> None:
-        """As a crash or an out-of-memory kill: no chance to finish anything."""
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=10)
-
-    async def stop_all(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in self.processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        redis = Redis.from_url(self.settings.redis_url)
-        try:
-            patterns = [f"{self.queue_name}*", f"arq:*:{self.queue_name}:*"]
-            keys = [k for pattern in patterns async for k in redis.scan_iter(pattern)]
-            if keys:
-                await redis.delete(*keys)
-        finally:
-            await redis.aclose()
-
-
 @pytest.fixture
 async def workers(
     settings: Settings, gate: tuple[Gate, int], tmp_path: Path
 ) -> AsyncIterator[Workers]:
-    running = Workers(settings, gate[1], tmp_path)
+    running = Workers(
+        settings,
+        tmp_path,
+        {"SMTP_URL": f"smtp://127.0.0.1:{gate[1]}", "MAIL_LEASE_SECONDS": str(LEASE_SECONDS)},
+    )
     yield running
     await running.stop_all()
 

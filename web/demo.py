@@ -40,6 +40,8 @@ from contests.ids import slugify
 from contests.lifecycle import publish
 from contests.models import Brand, Contest, ContestStatus, MarketerRole, Step
 from contests.settings import Settings, load_settings
+from oauth import email_links
+from oauth.identities import Profile, sign_in
 from web.app import app_links, create_app
 from web.startup import check_services, migrate
 from workers.settings import build_workers, serve
@@ -54,6 +56,8 @@ PASTED_APP_ORIGIN = "http://127.0.0.1:8000"
 BRAND_NAME = "Café Aurora"
 BRAND_SLUG = slugify(BRAND_NAME)
 MARKETER_EMAIL = "marketer@demo.gymkana.test"
+# Greeted by name, and the name the brand's replies to participants are signed with.
+MARKETER_NAME = "Marta"
 MENU_CODE = "AURORA-2026"
 # The rotating code on the tasting's screen: short, so that trying the demo shows it change.
 TASTING_SCREEN_SECONDS = 15
@@ -128,7 +132,7 @@ async def _demo(
     await migrate(settings)
     await Tortoise.init(config=tortoise_config(settings.database_url), _enable_global_fallback=True)
     try:
-        seeded = await _seed(site_origin)
+        seeded = await seed(site_origin)
         demo = await _demo_contest()
         app = create_app(settings, manage_database=False)
         print(_banner(settings, app, demo, seeded=seeded, site_origin=site_origin), flush=True)
@@ -141,7 +145,7 @@ async def _demo(
 # --- Seeding -----------------------------------------------------------------------------
 
 
-async def _seed(site_origin: str) -> bool:
+async def seed(site_origin: str) -> bool:
     """Create the demo brand and its live contest, once: later runs keep what people did."""
     async with in_transaction():
         if await Brand.filter(slug=BRAND_SLUG).exists():
@@ -157,15 +161,27 @@ async def _seed(site_origin: str) -> bool:
             actor=ACTOR,
         )
         await add_marketer(
-            brand,
-            MARKETER_EMAIL,
-            name="Marta (Café Aurora)",
-            role=MarketerRole.OWNER,
-            actor=ACTOR,
-            now=now,
+            brand, MARKETER_EMAIL, name=MARKETER_NAME, role=MarketerRole.OWNER, actor=ACTOR, now=now
         )
+        await _seed_marketer_account(now)
         await seed_contest(brand, _contest_draft(now), site_origin, now)
     return True
+
+
+async def _seed_marketer_account(now: datetime) -> None:
+    """The marketer's account, as their first sign-in by email makes it but with their
+    name: made from the address, it would greet them as "Marketer"."""
+    await sign_in(
+        Profile(
+            provider=email_links.PROVIDER,
+            subject=MARKETER_EMAIL,
+            email=MARKETER_EMAIL,
+            email_verified=True,
+            display_name=MARKETER_NAME,
+        ),
+        locale="es",
+        now=now,
+    )
 
 
 async def seed_contest(
@@ -195,6 +211,17 @@ def _contest_draft(now: datetime) -> ContestDraft:
             "tostamos cada semana, pásate por nuestras tiendas y encuentra el código secreto "
             "escondido en la carta. Cada paso suma papeletas para el sorteo."
         ),
+        texts={
+            "en": {
+                "title": "The coffee trail",
+                "description": (
+                    "Wander through our site as if it were a tasting: find out where the "
+                    "coffee we roast every week comes from, drop by our shops and hunt down "
+                    "the secret code hidden in our menu. Every step earns you more tickets "
+                    "for the draw."
+                ),
+            }
+        },
         # Started a minute ago so the contest is live as soon as the demo is up.
         starts_at=now - timedelta(minutes=1),
         ends_at=now + timedelta(days=7),
@@ -211,6 +238,12 @@ async def _add_prizes(contest: Contest, now: datetime) -> None:
         quantity=1,
         actor=ACTOR,
         now=now,
+        texts={
+            "en": {
+                "name": "A year of coffee",
+                "description": "A 250 g bag of our seasonal coffee every month, for a whole year.",
+            }
+        },
     )
     await add_prize(
         contest,
@@ -219,6 +252,15 @@ async def _add_prizes(contest: Contest, now: datetime) -> None:
         quantity=2,
         actor=ACTOR,
         now=now,
+        texts={
+            "en": {
+                "name": "A tasting for two",
+                "description": (
+                    "A guided tasting of three origins at our Malasaña shop, for you and "
+                    "someone you like."
+                ),
+            }
+        },
     )
 
 
@@ -234,6 +276,15 @@ def _step_drafts(site_origin: str) -> list[StepDraft]:
             points=2,
             required=True,
             settings={"target_url": f"{site_origin}/es/origen.html", "dwell_seconds": 5},
+            texts={
+                "en": {
+                    "title": "Discover where our coffee comes from",
+                    "clue": (
+                        "Visit the “Origin” page of our site and stay a few seconds: it tells "
+                        "you which farms in Huila and Yirgacheffe send us every sack."
+                    ),
+                }
+            },
         ),
         StepDraft(
             kind="visit",
@@ -242,6 +293,12 @@ def _step_drafts(site_origin: str) -> list[StepDraft]:
             points=1,
             required=False,
             settings={"target_url": f"{site_origin}/es/tiendas.html", "dwell_seconds": 5},
+            texts={
+                "en": {
+                    "title": "Find your nearest shop",
+                    "clue": "Take a look at our shops: which one is closest to you?",
+                }
+            },
         ),
         StepDraft(
             kind="code",
@@ -253,6 +310,15 @@ def _step_drafts(site_origin: str) -> list[StepDraft]:
             points=3,
             required=True,
             settings={"code": MENU_CODE},
+            texts={
+                "en": {
+                    "title": "The menu's secret code",
+                    "clue": (
+                        "The code is hidden in our menu, on Café Aurora's site "
+                        f"({site_origin}/en/menu.html). Type it in here."
+                    ),
+                }
+            },
         ),
         StepDraft(
             kind="qr",
@@ -263,6 +329,15 @@ def _step_drafts(site_origin: str) -> list[StepDraft]:
             ),
             points=1,
             required=False,
+            texts={
+                "en": {
+                    "title": "The poster in our shop",
+                    "clue": (
+                        "In our Malasaña shop there is a poster by the till with a QR code: "
+                        "scan it with your phone's camera."
+                    ),
+                }
+            },
         ),
         StepDraft(
             kind="qr",
@@ -274,6 +349,16 @@ def _step_drafts(site_origin: str) -> list[StepDraft]:
             points=2,
             required=False,
             settings={"rotate_seconds": TASTING_SCREEN_SECONDS},
+            texts={
+                "en": {
+                    "title": "The screen at the tasting",
+                    "clue": (
+                        "At our Saturday tastings we show a QR code that changes every "
+                        f"{TASTING_SCREEN_SECONDS} seconds: scan it right there, a photo of it "
+                        "won't do."
+                    ),
+                }
+            },
         ),
         StepDraft(
             kind="quiz",
@@ -291,6 +376,18 @@ def _step_drafts(site_origin: str) -> list[StepDraft]:
                 "accepted": "\n".join(QUIZ_ANSWERS),
                 "max_attempts": "3",
             },
+            texts={
+                "en": {
+                    "title": "Who picks our coffee in Huila?",
+                    "clue": (
+                        "The answer is on the “Origin” page of our site "
+                        f"({site_origin}/en/origin.html): there we introduce you to the "
+                        "person who picks every cherry by hand at Finca La Esperanza."
+                    ),
+                    "question": "What is the name of the person who picks the coffee at "
+                    "Finca La Esperanza by hand?",
+                }
+            },
         ),
         StepDraft(
             kind="opinion",
@@ -303,6 +400,13 @@ def _step_drafts(site_origin: str) -> list[StepDraft]:
                 "min_length": "10",
                 "max_length": "600",
             },
+            texts={
+                "en": {
+                    "title": "Tell us",
+                    "clue": "We'd love to know what you'd like to find in your next cup.",
+                    "question": "Which coffee would you like us to roast next season, and why?",
+                }
+            },
         ),
         StepDraft(
             kind="share",
@@ -310,7 +414,15 @@ def _step_drafts(site_origin: str) -> list[StepDraft]:
             clue="Comparte la ruta del café donde quieras: tu enlace lleva tu código personal.",
             points=1,
             required=False,
-            settings={"message": "Estoy haciendo la ruta del café de Café Aurora, ¡ven!"},
+            # No message of its own: the one the page offers is in each reader's language.
+            texts={
+                "en": {
+                    "title": "Tell your friends",
+                    "clue": (
+                        "Share the coffee trail wherever you like: your link carries your own code."
+                    ),
+                }
+            },
         ),
         StepDraft(
             kind="referral",
@@ -322,6 +434,15 @@ def _step_drafts(site_origin: str) -> list[StepDraft]:
             points=2,
             required=False,
             settings={"max_referrals": 5},
+            texts={
+                "en": {
+                    "title": "Bring your friends",
+                    "clue": (
+                        "Every friend who comes in through your link or your QR code and "
+                        "completes a step earns you more tickets."
+                    ),
+                }
+            },
         ),
     ]
 
@@ -410,7 +531,8 @@ def _banner(
         " 10. Signed in as a winner, open their prize email in the demo mailbox and claim the "
         "prize through its link.",
         " 11. In the console, open “Winners and claims” and disqualify a winner with a reason: "
-        "the next alternate gets the prize and an email in the demo mailbox.",
+        "they are told why, and the next alternate gets the prize, each by an email in the "
+        "demo mailbox.",
         "",
     ]
     return "\n".join(lines)

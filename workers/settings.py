@@ -3,7 +3,8 @@
 Each lane is a queue of its own (see ``contests.jobs.LANES``) with its own time-outs.
 arq keeps a job "in progress" for the longest time-out of its worker plus ten seconds:
 a job whose worker was killed is only retried after that, so short jobs must not share
-a worker with a long draw.
+a worker with a long draw. The draw lane does not wait for it: its jobs hold a lease on
+their contest, and the clock queues a close or draw whose lease ran out afresh.
 """
 
 from __future__ import annotations

@@ -3,12 +3,16 @@ run twice."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
 from datetime import datetime, timedelta
 from typing import Any
 
 from arq import Retry
+from redis.exceptions import RedisError
 
 from contests import beacon, claims, closing, installation, jobs, lifecycle, mail
 from contests.clock import utcnow
@@ -114,7 +118,43 @@ def _tokens(ctx: Ctx) -> Tokens:
     return Tokens(_settings(ctx).secret_key)
 
 
-async def draw_contest(ctx: Ctx, contest_id: int) -> str:
+def _lease_key(ctx: Ctx, contest_id: int) -> str:
+    return f"{_settings(ctx).queue_name}:drawing:{contest_id}"
+
+
+@asynccontextmanager
+async def _contest_lease(ctx: Ctx, contest_id: int) -> AsyncIterator[bool]:
+    """Hold the contest for this job while it closes or draws, renewing the hold as long
+    as the worker lives; yields False when another job holds it.
+
+    arq keeps the job of a killed worker "in progress" for the lane's time-out (ten
+    minutes) and will not start another under its id: the lease runs out within
+    seconds instead, and the clock queues the work afresh under a new id."""
+    seconds = _settings(ctx).draw_lease_seconds
+    lease = ctx["redis"].lock(_lease_key(ctx, contest_id), timeout=seconds, blocking=False)
+    if not await lease.acquire():
+        yield False
+        return
+
+    async def renew() -> None:
+        while True:
+            await asyncio.sleep(seconds / 3)
+            await lease.reacquire()
+
+    renewing = asyncio.create_task(renew())
+    try:
+        yield True
+    finally:
+        renewing.cancel()
+        # A lease lost (the loop blocked past it) or left to expire (Redis gone) changes
+        # nothing once the work is done: the database says what was closed and drawn.
+        with suppress(asyncio.CancelledError, RedisError):
+            await renewing
+        with suppress(RedisError):
+            await lease.release()
+
+
+async def _draw(ctx: Ctx, contest_id: int) -> str:
     winners = await closing.run_draw(
         contest_id, utcnow(), links=ctx["links"], fetching=beacon.fetching(_settings(ctx))
     )
@@ -126,11 +166,22 @@ async def draw_contest(ctx: Ctx, contest_id: int) -> str:
     return f"{len(winners)} drawn"
 
 
+async def draw_contest(ctx: Ctx, contest_id: int) -> str:
+    async with _contest_lease(ctx, contest_id) as held:
+        if not held:
+            return "another job is closing or drawing it"
+        return await _draw(ctx, contest_id)
+
+
 async def close_contest(ctx: Ctx, contest_id: int) -> str:
-    closed = await closing.close_then_draw(
-        ctx["redis"], _settings(ctx).queue_name, contest_id, utcnow(), actor="system"
-    )
-    return "closed, draw queued" if closed else "already closed, draw queued"
+    """Close the contest if it is still open, then draw it in the same job, under the
+    same lease: a draw queued separately would find the lease still held."""
+    async with _contest_lease(ctx, contest_id) as held:
+        if not held:
+            return "another job is closing or drawing it"
+        closed = await closing.close(contest_id, utcnow(), actor="system")
+        drawn = await _draw(ctx, contest_id)
+    return f"closed, {drawn}" if closed else f"already closed, {drawn}"
 
 
 async def claim_tick(ctx: Ctx, now: datetime) -> bool:
@@ -148,8 +199,15 @@ async def tick(ctx: Ctx) -> None:
     if not await claim_tick(ctx, now):
         return
     await lifecycle.open_due(now)
+    slot = int(now.timestamp()) // TICK_PERIOD
     for contest_id in await lifecycle.due_for_closing(now):
-        await _enqueue(ctx, jobs.CLOSE_CONTEST, contest_id)
+        if await ctx["redis"].exists(_lease_key(ctx, contest_id)):
+            continue
+        # A new job id each tick: the job of a killed worker keeps its id in progress
+        # for the lane's time-out, and would stop the same id from being queued again.
+        await jobs.enqueue(
+            ctx["redis"], _settings(ctx).queue_name, jobs.CLOSE_CONTEST, contest_id, attempt=slot
+        )
     await claims.advance(now, links=ctx["links"], tokens=_tokens(ctx))
     await _enqueue_mail(ctx, now)
     if await verdicts.any_pending(now - STALE_EVIDENCE):

@@ -23,10 +23,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def asgi_server(app: Any) -> Iterator[str]:
-    """Serve an ASGI app on 127.0.0.1; yields its base URL."""
+def asgi_server(app: Any, port: int = 0) -> Iterator[str]:
+    """Serve an ASGI app on 127.0.0.1 (on ``port``, or a free one); yields its base URL."""
     listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", port))
     port = listener.getsockname()[1]
     config = uvicorn.Config(
         app, lifespan="off", log_level="warning", http="h11", ws="none", loop="asyncio"

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from contests import authoring, beacon, claims, content, lifecycle, mail, publishing, rules
+from contests import authoring, beacon, claims, content, lifecycle, mail, publishing, rules, views
 from contests.clock import utcnow
 from contests.errors import GymkanaError
 from contests.i18n import LOCALE_NAMES, translate
@@ -43,6 +43,7 @@ async def contest_page(
     phase = lifecycle.phase(contest, now)
     prizes = await Prize.filter(contest=contest).order_by("position", "id")
     steps = await Step.filter(contest=contest).order_by("position", "id")
+    record = await Draw.filter(contest=contest).first()
     return await page(
         request,
         "console/contest.html",
@@ -57,7 +58,9 @@ async def contest_page(
         contest=contest,
         prizes=prizes,
         steps=steps,
-        draw=await Draw.filter(contest=contest).first(),
+        draw=record,
+        # Between the close and the draw, what the draw waits for: its beacon round.
+        beacon_wait=views.beacon_wait(contest, record),
         winners=await Winner.filter(contest=contest)
         .prefetch_related("entry__participant", "prize")
         .order_by("rank"),

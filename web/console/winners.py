@@ -15,6 +15,7 @@ from contests.errors import N_, NotFound
 from contests.models import Contest, Marketer, Winner
 from web import forms
 from web.console.access import EDITOR, VIEWER, actor, contest_for, role_for
+from web.links import links
 from web.rendering import page, path, redirect
 from web.session import checked_form, flash
 
@@ -92,10 +93,20 @@ async def disqualify(request: Request) -> Response:
     )
     form = await checked_form(request)
     done = await claims.disqualify(
-        contest, rank, forms.text(form, "reason", 300), actor=actor(role), now=utcnow()
+        contest,
+        rank,
+        forms.text(form, "reason", 300),
+        actor=actor(role),
+        now=utcnow(),
+        links=links(request),
     )
     if done:
-        flash(request, N_("Winner %(rank)s is disqualified."), "success", rank=rank)
+        flash(
+            request,
+            N_("Winner %(rank)s is disqualified, and has been told why."),
+            "success",
+            rank=rank,
+        )
     else:
         flash(request, N_("Winner %(rank)s was already out: nothing changed."), "info", rank=rank)
     return redirect(_winners_path(request, role, contest))

@@ -45,4 +45,6 @@ async def render_contest(
         if preview_token
         else "",
         must_accept_again=view.entry is not None and must_accept_again(contest, view.entry),
+        beacon_state=await views.waiting_draw_state(contest),
+        round_at=views.round_due(contest),
     )
