@@ -12,7 +12,9 @@ same counter. Each referrer's credited referrals have a counter of their own
 
 On PostgreSQL a trigger only notes its change; a transaction's changes are applied
 together as it commits, each kind of counter in key order (migration 0018), so that two
-writers never hold counters the other waits for. Reads are the same on both databases.
+writers never hold counters the other waits for. Each statement notes its rows' net
+change once per counter, whatever its number of rows (migration 0019), so that its
+cost stays in proportion to its rows. Reads are the same on both databases.
 """
 
 from __future__ import annotations
