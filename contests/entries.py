@@ -221,7 +221,14 @@ async def record_completion(entry: Entry, step: Step, now: datetime, *, links: L
     async with in_transaction():
         # One completion of an entry at a time: of two arriving together the second
         # waits for the first, then sees it, so exactly one of them completes the set.
-        locked = await Entry.select_for_update().filter(id=entry.id).first()
+        # With it, the row of whoever it may credit, in id order (see
+        # ``referrals.referrers_to_credit``).
+        rows = await (
+            Entry.select_for_update()
+            .filter(id__in=sorted({entry.id, *await referrals.referrers_to_credit([entry.id])}))
+            .order_by("id")
+        )
+        locked = next((row for row in rows if row.id == entry.id), None)
         if locked is None:
             return False
         try:

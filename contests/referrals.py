@@ -223,9 +223,29 @@ async def completion_arrived(
     return completed
 
 
+async def referrers_to_credit(entry_ids: list[int]) -> set[int]:
+    """The entries that a completion of these entries may credit, whose rows ``_credit``
+    locks. Whoever records completions locks these rows together with the entries' own,
+    in id order, before anything else: a transaction that locked an entry and then
+    waited for its referrer could otherwise wait in a circle with another that holds
+    the referrer and waits for that entry (X referred R who referred Y: a worker's batch
+    holding X and Y credits R, while R's code, typed in, credits X)."""
+    return set(
+        await ids(
+            Referral.filter(
+                referred_id__in=entry_ids,
+                status=ReferralStatus.PENDING,
+                referrer_id__not_isnull=True,
+            ),
+            "referrer_id",
+        )
+    )
+
+
 async def _credit(referral: Referral, now: datetime) -> list[Entry]:
     async with in_transaction():
-        # The referrer's row is locked so that two friends at once add up rightly.
+        # The referrer's row is locked so that two friends at once add up rightly
+        # (already, by whoever records the completion: see ``referrers_to_credit``).
         referrer = await Entry.select_for_update().filter(id=referral.referrer_id).first()  # type: ignore[attr-defined]
         if (
             referrer is None

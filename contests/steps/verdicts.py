@@ -95,9 +95,16 @@ async def _judge(claimed: list[int], links: Links) -> Verdicts:
     entry_ids = sorted({report.entry_id for report in reports})  # type: ignore[attr-defined]
     # Entries are locked in id order: a completion elsewhere (a code typed in) waits for
     # this batch, then sees its completions, so exactly one of them completes a set.
+    # Whoever referred them is locked in the same order, before crediting (see
+    # ``referrals.referrers_to_credit``).
+    batch = set(entry_ids)
+    referrers = await referrals.referrers_to_credit(entry_ids)
     entries = {
         entry.id: entry
-        for entry in await Entry.select_for_update().filter(id__in=entry_ids).order_by("id")
+        for entry in await Entry.select_for_update()
+        .filter(id__in=sorted(batch | referrers))
+        .order_by("id")
+        if entry.id in batch
     }
     steps = {
         step.id: step
