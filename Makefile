@@ -8,6 +8,9 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist); each runs whole test files with databases, a queue and
+# a worker of its own. TEST_PROCESSES=0 runs everything in one process.
+TEST_PROCESSES ?= 2
 LINT_PATHS := contests oauth web workers tests
 
 # Every benchmark in bench/, in this order; one that this checkout does not have is
@@ -38,7 +41,7 @@ test:
 	@scripts/ensure-axe.sh
 	@pg_url="$$(scripts/ensure-postgres.sh)"; \
 	if [[ -n $$pg_url ]]; then export TEST_POSTGRES_URL="$$pg_url"; else unset TEST_POSTGRES_URL; fi; \
-	exec .venv/bin/pytest $(PYTEST_ARGS)
+	exec .venv/bin/pytest -n $(TEST_PROCESSES) --dist loadfile $(PYTEST_ARGS)
 
 # Runs every check even after one fails, then fails if any did.
 lint:
