@@ -127,7 +127,7 @@ class BeaconWait:
 def beacon_wait(contest: Contest, record: Draw | None) -> BeaconWait:
     """The one reading of the draw's wait for its round, for the public draw page and
     the console alike."""
-    round_at = round_due(contest)
+    round_at = datetime.fromisoformat(str(contest.beacon["round_at"])) if contest.beacon else None
     state = ""
     if record is not None and round_at is not None:
         if record.beacon_round is not None:
@@ -158,18 +158,13 @@ async def draw_view(contest: Contest, viewer: Participant | None) -> DrawView:
     )
 
 
-def round_due(contest: Contest) -> datetime | None:
-    """When the contest's named beacon round comes out; None without a beacon."""
-    return datetime.fromisoformat(str(contest.beacon["round_at"])) if contest.beacon else None
-
-
-async def waiting_draw_state(contest: Contest) -> str:
-    """For the contest page: "waiting" or "late" while a closed contest's draw waits for
-    its beacon round, else ""."""
+async def waiting_draw(contest: Contest) -> BeaconWait:
+    """For the contest page: the wait while a closed contest's draw waits for its beacon
+    round ("waiting" or "late"); an empty state otherwise."""
     if contest.status is not ContestStatus.CLOSED or contest.beacon is None:
-        return ""
-    state = beacon_wait(contest, await Draw.filter(contest=contest).first()).state
-    return state if state in ("waiting", "late") else ""
+        return BeaconWait(None, "")
+    wait = beacon_wait(contest, await Draw.filter(contest=contest).first())
+    return wait if wait.state in ("waiting", "late") else BeaconWait(None, "")
 
 
 async def certificate(contest: Contest) -> AsyncIterator[str]:

@@ -25,6 +25,7 @@ async def render_contest(
     tokens = app_state(request).tokens
     view = await views.contest_view(contest, person, tokens, request_locale(request))
     threads = await conversations.threads_of(person, contest.brand) if person else []
+    wait = await views.waiting_draw(contest)
     return await page(
         request,
         "participant/contest.html",
@@ -45,6 +46,6 @@ async def render_contest(
         if preview_token
         else "",
         must_accept_again=view.entry is not None and must_accept_again(contest, view.entry),
-        beacon_state=await views.waiting_draw_state(contest),
-        round_at=views.round_due(contest),
+        beacon_state=wait.state,
+        round_at=wait.round_at,
     )
