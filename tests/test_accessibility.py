@@ -92,6 +92,7 @@ PAGES = [
     "claim-claimed",
     "verify-email",
     "contest-disqualified",
+    "contest-winner-disqualified",
     "draw-closed",
     "draw-drawn",
     "account",
@@ -239,6 +240,17 @@ async def journey(
     await claims.claim(win, person, details, now=utcnow())
     alternate = await _drawn_with(brand, person, lambda w: w is not None and w.alternate)
     not_won = await _drawn_with(brand, person, lambda w: w is None)
+    # A winner the brand disqualified afterwards: the page says why.
+    taken_back = await _drawn_with(brand, person, lambda w: w is not None and not w.alternate)
+    [lost] = await Winner.filter(contest=taken_back, entry__participant=person)
+    await claims.disqualify(
+        taken_back,
+        lost.rank,
+        "La dirección de envío no es de un país admitido.",
+        actor="test",
+        now=utcnow(),
+        links=LINKS,
+    )
     tokens = app.state.gymkana.tokens
 
     # Reviewed and disqualified, with a reason; and a conversation with the brand, which
@@ -305,6 +317,7 @@ async def journey(
             False,
         ),
         "contest-disqualified": (f"/c/{disqualified.slug}", True),
+        "contest-winner-disqualified": (f"/c/{taken_back.slug}", True),
         "draw-closed": (f"/c/{closed.slug}/draw", True),
         "draw-drawn": (f"/c/{drawn.slug}/draw", True),
         "account": ("/me", True),
@@ -436,12 +449,13 @@ async def test_a_wrong_code_is_announced_in_its_step_with_the_focus_on_it(
 
 
 @pytest.mark.parametrize(
-    ("language", "zone", "written_zone", "rewritten"),
+    ("language", "zone", "written_zone", "rewritten", "clock"),
     [
-        # Another clock: the reader's time, the contest's kept beside it.
-        ("en", "America/New_York", "Eastern", True),
+        # Another clock: the reader's time, the contest's kept beside it (in English on
+        # a twelve-hour clock, as the reader's browser writes it).
+        ("en", "America/New_York", "Eastern", True, "%I:%M %p"),
         # Another zone on the contest's clock: the time as the server wrote it.
-        ("es", "Europe/Paris", "hora de España (Madrid)", False),
+        ("es", "Europe/Paris", "hora de España (Madrid)", False, "%H:%M"),
     ],
 )
 async def test_the_pages_script_runs_under_the_csp_writing_times_on_the_readers_clock(
@@ -451,6 +465,7 @@ async def test_the_pages_script_runs_under_the_csp_writing_times_on_the_readers_
     zone: str,
     written_zone: str,
     rewritten: bool,
+    clock: str,
 ) -> None:
     path = journey.pages["contest-entered"][0]
     ends = journey.entered.ends_at.astimezone(ZoneInfo(zone))
@@ -465,7 +480,7 @@ async def test_the_pages_script_runs_under_the_csp_writing_times_on_the_readers_
         kept = await beside.first.inner_text() if await beside.count() else None
         # The answer to a submission is focused under the same CSP.
         focused = await _type_a_wrong_code(page, journey)
-    assert f"{ends:%H:%M}" in written and written_zone in written, written
+    assert ends.strftime(clock) in written and written_zone in written, written
     assert (kept is not None) == rewritten, kept
     if kept is not None:
         madrid = journey.entered.ends_at.astimezone(ZoneInfo("Europe/Madrid"))
